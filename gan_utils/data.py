@@ -1,0 +1,210 @@
+"""Data for the notebooks: seeded toy samplers and an offline MNIST loader.
+
+Every sampler takes an explicit ``numpy.random.Generator`` (or an integer seed), so a
+notebook's figures do not depend on NumPy's global state, and returns float32 arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Folder with the project's data files; override with the environment variable GAN_UTILS_DATA.
+DATA_DIR = Path(os.environ.get("GAN_UTILS_DATA", REPO_ROOT / "data"))
+
+MNIST_FILENAME = "mnist.npz"
+#: sha256 of the project's ``data/mnist.npz`` (see ``data/MNIST_README.md`` for provenance).
+MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
+MNIST_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+
+
+def as_rng(rng) -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator``, else ``default_rng(rng)``.
+
+    ``rng`` may be a Generator or a non-negative integer seed. ``None`` is refused: every
+    sampler in the collection is seeded explicitly.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be a numpy.random.Generator or a non-negative int seed, got {rng!r}; "
+        "pass e.g. rng=np.random.default_rng(0)"
+    )
+
+
+def _check_count(n, name="n") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _check_positive(value, name) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def sample_gaussian(n, rng, mean=4.0, std=1.25) -> np.ndarray:
+    """Draw ``n`` samples of N(mean, std**2); returns float32 of shape (n, 1)."""
+    n = _check_count(n)
+    std = _check_positive(std, "std")
+    return as_rng(rng).normal(float(mean), std, size=(n, 1)).astype(np.float32)
+
+
+def sample_mixture(n, rng, means=(-3.0, 3.0), stds=(0.5, 0.5), weights=None) -> np.ndarray:
+    """Draw ``n`` samples of a 1-D Gaussian mixture; returns float32 of shape (n, 1).
+
+    ``means`` and ``stds`` give one entry per component; ``weights`` (default: equal) must be
+    non-negative and are normalised to sum to 1.
+    """
+    n = _check_count(n)
+    means = np.asarray(means, dtype=np.float64).ravel()
+    stds = np.asarray(stds, dtype=np.float64).ravel()
+    if means.size == 0 or means.shape != stds.shape:
+        raise ValueError(
+            f"means and stds must be non-empty and of equal length, got {means.size} and {stds.size}"
+        )
+    if np.any(stds <= 0):
+        raise ValueError(f"every std must be positive, got {stds.tolist()}")
+    if weights is None:
+        weights = np.full(means.size, 1.0 / means.size)
+    weights = np.asarray(weights, dtype=np.float64).ravel()
+    if weights.shape != means.shape or np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError(
+            f"weights must be {means.size} non-negative numbers with a positive sum, got {weights.tolist()}"
+        )
+    weights = weights / weights.sum()
+    rng = as_rng(rng)
+    component = rng.choice(means.size, size=n, p=weights)
+    x = rng.normal(means[component], stds[component])
+    return x.reshape(n, 1).astype(np.float32)
+
+
+def ring_modes(n_modes=8, radius=2.0) -> np.ndarray:
+    """Centres of the 2-D ring: ``n_modes`` points evenly spaced on a circle, shape (n_modes, 2)."""
+    n_modes = _check_count(n_modes, "n_modes")
+    angles = np.linspace(0.0, 2.0 * np.pi, n_modes, endpoint=False)
+    return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def sample_ring(n, rng, n_modes=8, radius=2.0, std=0.02) -> np.ndarray:
+    """Draw ``n`` samples of the 2-D ring of Gaussians (equal weights); float32 of shape (n, 2).
+
+    The defaults are the VEEGAN/Unrolled-GAN testbed: 8 modes on a circle of radius 2, std 0.02.
+    """
+    n = _check_count(n)
+    std = _check_positive(std, "std")
+    rng = as_rng(rng)
+    centres = ring_modes(n_modes, radius)
+    component = rng.integers(0, len(centres), size=n)
+    return (centres[component] + rng.normal(0.0, std, size=(n, 2))).astype(np.float32)
+
+
+def sha256_of(path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class DataFileError(RuntimeError):
+    """A data file is present but is not the file the project expects."""
+
+
+def _read_mnist_npz(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as f:
+        missing = [k for k in MNIST_SHAPES if k not in f.files]
+        if missing:
+            raise DataFileError(f"{path} lacks the arrays {missing}; it is not an MNIST npz file")
+        arrays = {k: f[k] for k in MNIST_SHAPES}
+    for key, shape in MNIST_SHAPES.items():
+        if arrays[key].shape != shape:
+            raise DataFileError(f"{path}: {key} has shape {arrays[key].shape}, expected {shape}")
+    return arrays
+
+
+def _load_mnist_arrays(path) -> dict:
+    """The raw uint8 arrays, from ``path`` (checked) or, if the default file is missing, Keras."""
+    default = path is None
+    path = Path(path) if path is not None else DATA_DIR / MNIST_FILENAME
+    if not path.exists():
+        if not default:
+            raise FileNotFoundError(
+                f"MNIST file {path} does not exist; pass path=None to use the project's "
+                f"data/{MNIST_FILENAME}"
+            )
+        import keras
+
+        print(
+            f"{path} is missing; falling back to keras.datasets.mnist.load_data(), which needs "
+            "the network. Restore the file with `git checkout -- data/mnist.npz`."
+        )
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    digest = sha256_of(path)
+    if digest != MNIST_SHA256:
+        raise DataFileError(
+            f"{path} is corrupt or altered: its sha256 is {digest}, expected {MNIST_SHA256}. "
+            f"Restore it with `git checkout -- data/{MNIST_FILENAME}` (or copy it again from the "
+            "source named in data/MNIST_README.md)."
+        )
+    return _read_mnist_npz(path)
+
+
+def scale_images(images, scale="tanh") -> np.ndarray:
+    """uint8 images in 0..255 -> float32 (N, 28, 28, 1): ``"tanh"`` gives [-1, 1], ``"unit"`` [0, 1]."""
+    if scale not in ("tanh", "unit"):
+        raise ValueError(f"scale must be 'tanh' (for [-1, 1]) or 'unit' (for [0, 1]), got {scale!r}")
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"images must be uint8 in 0..255, got dtype {images.dtype}")
+    x = images.astype(np.float32)[..., None] / np.float32(255.0)
+    return x * np.float32(2.0) - np.float32(1.0) if scale == "tanh" else x
+
+
+def to_uint8(images) -> np.ndarray:
+    """Generator output in [-1, 1], shape (N, 28, 28[, 1]) -> uint8 (N, 28, 28) in 0..255 (clipped)."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 1), got {x.shape}")
+    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def load_mnist(path=None, scale="tanh", split="train"):
+    """Load MNIST offline from the project's ``data/mnist.npz``.
+
+    Args:
+        path: an npz file in Keras's layout; ``None`` uses ``data/mnist.npz`` and checks its
+            sha256 (a missing default file falls back to ``keras.datasets.mnist.load_data()``,
+            which needs the network).
+        scale: ``"tanh"`` for images in [-1, 1] (a tanh generator's range), ``"unit"`` for [0, 1].
+        split: ``"train"`` (60,000 images), ``"test"`` (10,000) or ``"both"``.
+
+    Returns:
+        ``(images, labels)``: float32 (N, 28, 28, 1) and int32 (N,) in 0..9; for
+        ``split="both"`` a pair of such tuples, ``((x_train, y_train), (x_test, y_test))``.
+    """
+    if split not in ("train", "test", "both"):
+        raise ValueError(f"split must be 'train', 'test' or 'both', got {split!r}")
+    if scale not in ("tanh", "unit"):
+        raise ValueError(f"scale must be 'tanh' (for [-1, 1]) or 'unit' (for [0, 1]), got {scale!r}")
+    arrays = _load_mnist_arrays(path)
+    train = (scale_images(arrays["x_train"], scale), arrays["y_train"].astype(np.int32))
+    test = (scale_images(arrays["x_test"], scale), arrays["y_test"].astype(np.int32))
+    return {"train": train, "test": test, "both": (train, test)}[split]

@@ -1,0 +1,257 @@
+"""Quality measures: 1-D distances to a target, and the MNIST evaluator.
+
+The evaluator is a small CNN trained by ``scripts/train_evaluator.py`` (weights committed in
+``data/``). Its 128-d penultimate layer is the feature space for the Frechet distance, and its
+softmax gives class coverage, confidence and conditional accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import linalg, stats
+
+from .data import DATA_DIR, load_mnist, sha256_of
+
+EVALUATOR_WEIGHTS = "mnist_evaluator.weights.h5"
+EVALUATOR_INFO = "mnist_evaluator.json"
+NUM_CLASSES = 10
+FEATURE_LAYER = "features"
+
+
+# ----------------------------------------------------------------------------- 1-D distances
+def _as_1d(samples, name):
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be a non-empty array of finite numbers (got size {x.size})")
+    return x
+
+
+def wasserstein1(samples, target) -> float:
+    """Wasserstein-1 distance between 1-D samples and a target.
+
+    ``target`` is either samples (array) or a frozen ``scipy.stats`` distribution, in which case
+    the exact W1 to the distribution is integrated from the two CDFs.
+    """
+    x = _as_1d(samples, "samples")
+    if hasattr(target, "cdf"):
+        # W1 = integral |F_n(t) - F(t)| dt, exact between the sorted sample points.
+        xs = np.sort(x)
+        lo = min(xs[0], target.ppf(1e-9))
+        hi = max(xs[-1], target.ppf(1 - 1e-9))
+        grid = np.union1d(xs, np.linspace(lo, hi, 20001))
+        ecdf = np.searchsorted(xs, grid, side="right") / xs.size
+        diff = np.abs(ecdf - target.cdf(grid))
+        return float(np.sum(0.5 * (diff[1:] + diff[:-1]) * np.diff(grid)))
+    return float(stats.wasserstein_distance(x, _as_1d(target, "target")))
+
+
+def ks_distance(samples, target) -> float:
+    """Kolmogorov-Smirnov statistic (sup |F_n - F|) between 1-D samples and a target.
+
+    ``target`` is samples or a frozen ``scipy.stats`` distribution.
+    """
+    x = _as_1d(samples, "samples")
+    if hasattr(target, "cdf"):
+        return float(stats.kstest(x, target.cdf).statistic)
+    return float(stats.ks_2samp(x, _as_1d(target, "target")).statistic)
+
+
+def mode_fractions(samples, centres, max_dist) -> np.ndarray:
+    """Fraction of samples within ``max_dist`` (Euclidean) of each centre; shape (n_centres,).
+
+    ``samples`` is (N,) / (N, 1) for 1-D or (N, d); ``centres`` (K,) or (K, d).
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    c = np.asarray(centres, dtype=np.float64)
+    x = x.reshape(len(x), -1)
+    c = c.reshape(len(c), -1)
+    if x.shape[1] != c.shape[1]:
+        raise ValueError(f"samples have dimension {x.shape[1]} but centres {c.shape[1]}")
+    d = np.linalg.norm(x[:, None, :] - c[None, :, :], axis=-1)
+    nearest = d.argmin(axis=1)
+    close = d[np.arange(len(x)), nearest] <= max_dist
+    return np.bincount(nearest[close], minlength=len(c)) / len(x)
+
+
+# ----------------------------------------------------------------------------- Frechet distance
+def frechet_distance(mu1, cov1, mu2, cov2) -> float:
+    """Frechet distance between two Gaussians: |mu1-mu2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2))."""
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    cov1, cov2 = np.atleast_2d(cov1).astype(np.float64), np.atleast_2d(cov2).astype(np.float64)
+    # Tr((C1 C2)^(1/2)) = sum of sqrt(eigenvalues of C1^(1/2) C2 C1^(1/2)), a symmetric PSD matrix
+    w, v = linalg.eigh(cov1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    eig = linalg.eigvalsh(root1 @ cov2 @ root1)
+    tr_covmean = np.sum(np.sqrt(np.clip(eig, 0, None)))
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_covmean)
+
+
+def feature_stats(features):
+    """Mean (d,) and covariance (d, d) of features (N, d), in float64."""
+    f = np.asarray(features, dtype=np.float64)
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+# ----------------------------------------------------------------------------- the evaluator
+def build_evaluator():
+    """The evaluator CNN: input (28, 28, 1) in [-1, 1], softmax over 10 classes.
+
+    Two conv blocks and a 128-unit layer named ``features`` (the Frechet feature space).
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    features = layers.Dense(128, activation="relu", name=FEATURE_LAYER)(x)
+    x = layers.Dropout(0.3)(features)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="mnist_evaluator")
+
+
+def _check_images(images, name="images") -> np.ndarray:
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
+        raise ValueError(f"{name} must have shape (N, 28, 28) or (N, 28, 28, 1), got {np.shape(images)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty")
+    if x.dtype == np.uint8:
+        raise TypeError(
+            f"{name} are uint8; the evaluator takes float images in [-1, 1] "
+            "(use gan_utils.data.scale_images(images, 'tanh'))"
+        )
+    x = x.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contain NaN or infinite values")
+    if x.min() < -1.001 or x.max() > 1.001:
+        raise ValueError(
+            f"{name} must be in [-1, 1] (a tanh generator's range), got [{x.min():.3f}, {x.max():.3f}]"
+        )
+    return x
+
+
+class MnistEvaluator:
+    """Scores MNIST-like images with the project's pretrained classifier.
+
+    All methods take float images in [-1, 1], shape (N, 28, 28) or (N, 28, 28, 1).
+    """
+
+    def __init__(self, weights_path=None, batch_size=500):
+        import keras
+
+        weights_path = Path(weights_path) if weights_path else DATA_DIR / EVALUATOR_WEIGHTS
+        if not weights_path.exists():
+            raise FileNotFoundError(
+                f"evaluator weights {weights_path} are missing; restore them with "
+                f"`git checkout -- data/{EVALUATOR_WEIGHTS}` or retrain with "
+                "`python scripts/train_evaluator.py`"
+            )
+        info_path = weights_path.with_name(EVALUATOR_INFO)
+        self.info = json.loads(info_path.read_text()) if info_path.exists() else {}
+        expected = self.info.get("weights_sha256")
+        if expected and sha256_of(weights_path) != expected:
+            raise RuntimeError(
+                f"{weights_path} does not match the sha256 recorded in {info_path.name}; restore it "
+                f"with `git checkout -- data/{EVALUATOR_WEIGHTS}`"
+            )
+        self.model = build_evaluator()
+        self.model.load_weights(weights_path)
+        self._both = keras.Model(
+            self.model.inputs, [self.model.get_layer(FEATURE_LAYER).output, self.model.outputs[0]]
+        )
+        self.batch_size = int(batch_size)
+        self._reference = {}
+
+    # -- raw outputs
+    def features_and_probs(self, images):
+        """(features (N, 128), class probabilities (N, 10)), both float32."""
+        x = _check_images(images)
+        feats, probs = [], []
+        for i in range(0, len(x), self.batch_size):
+            f, p = self._both.predict_on_batch(x[i : i + self.batch_size])
+            feats.append(np.asarray(f))
+            probs.append(np.asarray(p))
+        return np.concatenate(feats), np.concatenate(probs)
+
+    def predict(self, images):
+        """Predicted classes (N,) int and their probabilities (N,)."""
+        _, probs = self.features_and_probs(images)
+        return probs.argmax(axis=1), probs.max(axis=1)
+
+    def reference_stats(self, split="test"):
+        """Feature mean and covariance of real MNIST images (cached)."""
+        if split not in self._reference:
+            x, _ = load_mnist(split=split)
+            self._reference[split] = feature_stats(self.features_and_probs(x)[0])
+        return self._reference[split]
+
+    # -- scores
+    def frechet_distance(self, images, reference="test") -> float:
+        """Frechet distance between the images' features and real MNIST (``reference`` split)."""
+        feats, _ = self.features_and_probs(images)
+        return frechet_distance(*feature_stats(feats), *self.reference_stats(reference))
+
+    def evaluate(self, images, labels=None, reference="test", min_share=0.05) -> dict:
+        """All scores of a set of generated images.
+
+        Returns a dict with ``frechet`` (lower is better), ``coverage`` (classes holding at least
+        ``min_share`` of the predicted labels, 0..10), ``class_hist`` (share per class),
+        ``confidence`` (mean top-class probability) and, when the requested ``labels`` (N,) are
+        given, ``cond_accuracy`` (share predicted as requested) and ``cond_accuracy_per_class``.
+        """
+        feats, probs = self.features_and_probs(images)
+        pred = probs.argmax(axis=1)
+        hist = np.bincount(pred, minlength=NUM_CLASSES) / len(pred)
+        out = {
+            "n": int(len(pred)),
+            "frechet": frechet_distance(*feature_stats(feats), *self.reference_stats(reference)),
+            "coverage": int(np.sum(hist >= min_share)),
+            "class_hist": hist,
+            "confidence": float(probs.max(axis=1).mean()),
+        }
+        if labels is not None:
+            labels = np.asarray(labels).ravel()
+            if labels.shape != pred.shape:
+                raise ValueError(f"labels must have shape {pred.shape}, got {labels.shape}")
+            if labels.min() < 0 or labels.max() >= NUM_CLASSES:
+                raise ValueError(f"labels must be in 0..9, got range {labels.min()}..{labels.max()}")
+            hit = pred == labels
+            out["cond_accuracy"] = float(hit.mean())
+            out["cond_accuracy_per_class"] = np.array(
+                [hit[labels == k].mean() if np.any(labels == k) else np.nan for k in range(NUM_CLASSES)]
+            )
+        return out
+
+
+def nearest_train_distance(images, train_images, chunk=256):
+    """Euclidean pixel distance from each image to its nearest training image, and its index.
+
+    Both in [-1, 1]; ``images`` (N, 28, 28[, 1]), ``train_images`` (M, 28, 28[, 1]).
+    Returns (distances (N,), indices (N,)). Compare with the same for real test images: a
+    generator that memorises shows distances far below that baseline.
+    """
+    a = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    b = np.asarray(train_images, dtype=np.float64).reshape(len(train_images), -1)
+    b_sq = np.einsum("ij,ij->i", b, b)
+    dist = np.empty(len(a), dtype=np.float32)
+    idx = np.empty(len(a), dtype=np.int64)
+    for i in range(0, len(a), chunk):
+        part = a[i : i + chunk]
+        d2 = np.einsum("ij,ij->i", part, part)[:, None] - 2.0 * part @ b.T + b_sq[None, :]
+        j = d2.argmin(axis=1)
+        idx[i : i + chunk] = j
+        dist[i : i + chunk] = np.sqrt(np.maximum(d2[np.arange(len(part)), j], 0.0))
+    return dist, idx

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from gan_utils import metrics
+from gan_utils.data import load_mnist
+
+
+def test_wasserstein_and_ks_against_a_distribution():
+    rng = np.random.default_rng(0)
+    target = stats.norm(4, 1.25)
+    same = rng.normal(4, 1.25, 10000)
+    assert metrics.wasserstein1(same, target) < 0.04
+    assert metrics.ks_distance(same, target) < 0.02
+    shifted = same + 0.5
+    assert metrics.wasserstein1(shifted, target) == pytest.approx(0.5, abs=0.04)
+    assert metrics.ks_distance(shifted, target) > 0.1
+    # sample-to-sample versions agree with the exact ones
+    ref = rng.normal(4, 1.25, 200000)
+    assert metrics.wasserstein1(shifted, ref) == pytest.approx(metrics.wasserstein1(shifted, target), abs=0.02)
+
+
+def test_mode_fractions():
+    centres = np.array([[0.0, 0.0], [10.0, 0.0]])
+    x = np.array([[0.1, 0.0], [9.9, 0.0], [10.0, 0.2], [5.0, 5.0]])
+    assert metrics.mode_fractions(x, centres, 0.5).tolist() == [0.25, 0.5]
+
+
+def test_frechet_distance_of_gaussians():
+    mu, cov = np.zeros(3), np.eye(3)
+    assert metrics.frechet_distance(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-8)
+    # 1-D: (m1-m2)^2 + (s1-s2)^2
+    assert metrics.frechet_distance([1.0], [[4.0]], [0.0], [[1.0]]) == pytest.approx(1 + 1, abs=1e-8)
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return metrics.MnistEvaluator()
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist(split="both")
+
+
+def test_evaluator_accuracy_matches_its_record(evaluator, mnist):
+    _, (x_test, y_test) = mnist
+    pred, conf = evaluator.predict(x_test)
+    acc = np.mean(pred == y_test)
+    assert acc >= 0.99
+    assert acc == pytest.approx(evaluator.info["test_accuracy"], abs=2e-3)
+
+
+def test_real_images_score_near_perfect(evaluator, mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    real = evaluator.evaluate(x_train[:10000], labels=y_train[:10000])
+    assert real["coverage"] == 10
+    assert real["confidence"] > 0.98
+    assert real["frechet"] < 2.0  # measured 1.07 for 10k train images against the test set
+    assert real["cond_accuracy"] > 0.99
+    assert np.all(real["cond_accuracy_per_class"] > 0.97)
+    # frechet of the test set against itself is ~0
+    assert evaluator.frechet_distance(x_test) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_noise_and_single_class_score_badly(evaluator, mnist):
+    (x_train, y_train), _ = mnist
+    real_fd = evaluator.frechet_distance(x_train[:5000])
+    noise = np.random.default_rng(0).uniform(-1, 1, (5000, 28, 28, 1)).astype(np.float32)
+    bad = evaluator.evaluate(noise)
+    assert bad["frechet"] > 50 * max(real_fd, 0.1)
+    ones = x_train[y_train == 1][:5000]
+    single = evaluator.evaluate(ones, labels=np.full(len(ones), 7))
+    assert single["coverage"] == 1
+    assert single["frechet"] > 20 * max(real_fd, 0.1)
+    assert single["cond_accuracy"] < 0.05
+
+
+def test_evaluator_rejects_bad_images(evaluator):
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28\)"):
+        evaluator.evaluate(np.zeros((4, 32, 32, 1), np.float32))
+    with pytest.raises(TypeError, match="uint8"):
+        evaluator.evaluate(np.zeros((4, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match=r"must be in \[-1, 1\]"):
+        evaluator.evaluate(np.full((4, 28, 28), 3.0, np.float32))
+    with pytest.raises(ValueError, match="labels must be in 0..9"):
+        evaluator.evaluate(np.zeros((4, 28, 28), np.float32), labels=np.array([0, 1, 2, 10]))
+
+
+def test_nearest_train_distance(mnist):
+    (x_train, _), (x_test, _) = mnist
+    d, idx = metrics.nearest_train_distance(x_train[:50], x_train[:2000])
+    assert np.allclose(d, 0, atol=1e-2) and np.array_equal(idx, np.arange(50))
+    d_test, _ = metrics.nearest_train_distance(x_test[:50], x_train[:2000])
+    assert d_test.min() > 1.0
