@@ -12,12 +12,32 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+
+# TensorFlow's C++ start-up lines (absl, oneDNN, CUDA probing) go to stderr whatever the log level;
+# they say nothing about the lesson, so they are left out of the stored outputs.
+_STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} .*\] )")
+
+
+def _drop_startup_noise(nb):
+    for cell in nb.cells:
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                kept = [line for line in out["text"].splitlines(True) if not _STARTUP_NOISE.match(line)]
+                if not kept:
+                    continue
+                out["text"] = "".join(kept)
+            outputs.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
 
 
 def run(path: Path, timeout: int) -> float:
@@ -28,6 +48,7 @@ def run(path: Path, timeout: int) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    _drop_startup_noise(nb)
     tmp = path.with_name(f".tmp_{path.name}")
     nbformat.write(nb, tmp)
     tmp.replace(path)

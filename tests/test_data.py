@@ -84,3 +84,16 @@ def test_to_uint8_round_trip():
     raw = data.to_uint8(x[:100])
     assert raw.dtype == np.uint8 and raw.shape == (100, 28, 28)
     assert np.array_equal(data.scale_images(raw), x[:100])
+
+
+def test_missing_default_file_falls_back_to_keras_with_a_message(tmp_path, monkeypatch, capsys):
+    import keras
+
+    fake = np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.uint8)
+    fake_test = np.zeros((10000, 28, 28), np.uint8), np.zeros(10000, np.uint8)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (fake, fake_test))
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)  # no mnist.npz here
+    x, y = data.load_mnist(split="test")
+    assert x.shape == (10000, 28, 28, 1) and x.min() == -1.0
+    out = capsys.readouterr().out
+    assert "is missing" in out and "keras.datasets.mnist.load_data()" in out and "git checkout" in out
