@@ -104,6 +104,45 @@ class Hook:
             raise ValueError("a Hook needs every=N steps, each_epoch=True or at_start=True")
 
 
+class WeightAverage:
+    """Running (Polyak) average of a model's weights over the generator steps after ``start_step``.
+
+    GAN training tends to circle the equilibrium; the average of G's recent weights sits closer to
+    its centre than any single iterate. Pass ``average.hook()`` to ``GAN.fit`` and, after training,
+    ``model.set_weights(average.averaged_weights())``.
+    """
+
+    def __init__(self, model, start_step=0):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        if isinstance(start_step, bool) or not isinstance(start_step, (int, np.integer)) or start_step < 0:
+            raise ValueError(f"start_step must be a non-negative integer, got {start_step!r}")
+        self.model, self.start_step = model, int(start_step)
+        self.count, self._mean = 0, None
+
+    def update(self, gan):
+        """Add the model's current weights to the average (called by the hook after each step)."""
+        if gan.step <= self.start_step:
+            return
+        weights = self.model.get_weights()
+        self.count += 1
+        if self._mean is None:
+            self._mean = [w.astype(np.float64) for w in weights]
+        else:
+            for m, w in zip(self._mean, weights):
+                m += (w - m) / self.count
+
+    def hook(self, every=1):
+        """A ``Hook`` that updates the average every ``every`` generator steps."""
+        return Hook(self.update, every=every)
+
+    def averaged_weights(self):
+        """The averaged weights, in the model's dtypes; raises if no step was averaged yet."""
+        if not self.count:
+            raise RuntimeError(f"no weights averaged yet: training has not passed step {self.start_step}")
+        return [m.astype(w.dtype) for m, w in zip(self._mean, self.model.get_weights())]
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -166,3 +166,20 @@ def test_same_seed_same_history(seeded):
         runs.append((gan.history["d_loss_real"], [w.copy() for w in G.get_weights()]))
     assert runs[0][0] == runs[1][0]
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_weight_average_is_the_mean_of_the_averaged_steps(seeded):
+    from gan_utils.training import WeightAverage
+
+    G, D = tiny_mlp_models()
+    gan = GAN(G, D, seed=0)
+    average = WeightAverage(G, start_step=2)
+    seen = []
+    record = Hook(lambda g: seen.append([w.copy() for w in G.get_weights()]) if g.step > 2 else None, every=1)
+    gan.fit(lambda n, rng: rng.normal(size=(n, 1)).astype("float32"), steps=6, batch_size=8, verbose=0,
+            hooks=[average.hook(), record])
+    assert average.count == 4
+    for got, *steps in zip(average.averaged_weights(), *seen):
+        assert np.allclose(got, np.mean(steps, axis=0), atol=1e-6)
+    with pytest.raises(RuntimeError, match="no weights averaged yet"):
+        WeightAverage(G, start_step=100).averaged_weights()
