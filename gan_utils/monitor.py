@@ -1,0 +1,146 @@
+"""A training monitor that makes the classic silent GAN failures loud.
+
+    monitor = Monitor(reference=x_real[:256])          # optional real batch for the diversity check
+    gan.fit(x, ..., hooks=[monitor.hook()])
+    monitor.events                                       # [(step, kind, message), ...]
+
+Each kind of failure warns once (``GANTrainingWarning``) with what it means and what to try;
+``stop=True`` also ends ``fit`` after the step that found it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .training import Hook
+
+
+class GANTrainingWarning(UserWarning):
+    """Training has entered a known failure mode."""
+
+
+ADVICE = {
+    "nan": (
+        "a loss is NaN or infinite: training has diverged. Try a lower learning rate, check that the data "
+        "are finite and scaled to the generator's range ([-1, 1] for tanh), and that no layer divides by zero."
+    ),
+    "d_wins": (
+        "the discriminator's loss has collapsed towards 0: D separates real from fake perfectly and G gets "
+        "almost no useful gradient. Try one-sided label smoothing (real_label=0.9), instance noise, a lower "
+        "D learning rate or fewer D steps, or a smaller discriminator."
+    ),
+    "fakes_rejected": (
+        "mean D(G(z)) has stayed near 0: D rejects nearly every fake. With the minimax loss G's gradient "
+        "vanishes here; use generator_loss='non_saturating' and the remedies for a winning D."
+    ),
+    "d_frozen": (
+        "the discriminator's weights did not change although it was trained: it is frozen in its own step. "
+        "On Keras 3 this is the frozen-discriminator trap: set D.trainable = True right before D's "
+        "train_on_batch (gan_utils.training.GAN does this every step)."
+    ),
+    "collapse": (
+        "the generator's samples have lost their diversity (mode collapse): different z give nearly the same "
+        "output. Try minibatch standard deviation in D, a lower G learning rate, label smoothing or instance "
+        "noise, or restart from an earlier checkpoint."
+    ),
+}
+
+
+def mean_pairwise_distance(samples) -> float:
+    """Mean Euclidean distance between all pairs of samples (N, ...) — a batch's diversity."""
+    x = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
+    if len(x) < 2:
+        raise ValueError("need at least 2 samples to measure diversity")
+    sq = np.einsum("ij,ij->i", x, x)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0)
+    n = len(x)
+    return float(np.sqrt(d2).sum() / (n * (n - 1)))
+
+
+class Monitor:
+    """Watches a ``GAN`` during ``fit`` (use ``hook()``) and warns about failure modes.
+
+    Args:
+        window: generator steps over which loss and D-output averages are judged.
+        d_loss_floor: warn when D's mean loss (real + fake) over the window is below this.
+        d_fake_floor: warn when mean D(G(z)) over the window is below this.
+        every: how often (in generator steps) the weight and diversity checks run.
+        reference: optional real samples (N >= 2); the diversity of a fixed generated batch is
+            compared with theirs. Without it, with the diversity at the first check.
+        diversity_ratio: warn when generated diversity falls below this fraction of the reference.
+        stop: also stop training at the first warning.
+    """
+
+    def __init__(self, window=200, d_loss_floor=0.05, d_fake_floor=0.02, every=100, reference=None,
+                 diversity_ratio=0.25, n_diversity=64, stop=False, seed=0):
+        for name, value in (("window", window), ("every", every), ("n_diversity", n_diversity)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if n_diversity < 2:
+            raise ValueError(f"n_diversity must be at least 2, got {n_diversity}")
+        if not 0 < diversity_ratio < 1:
+            raise ValueError(f"diversity_ratio must be in (0, 1), got {diversity_ratio}")
+        self.window, self.every, self.n_diversity = int(window), int(every), int(n_diversity)
+        self.d_loss_floor, self.d_fake_floor = float(d_loss_floor), float(d_fake_floor)
+        self.diversity_ratio, self.stop = float(diversity_ratio), bool(stop)
+        self.reference_diversity = None if reference is None else mean_pairwise_distance(reference)
+        self.seed = seed
+        self.events = []
+        self._z = self._labels = self._d_probe = None
+        self._d_steps_at_probe = None
+
+    def hook(self):
+        """The ``Hook`` to pass to ``GAN.fit`` (runs after every generator step)."""
+        return Hook(self.check, every=1)
+
+    def _warn(self, gan, kind, detail):
+        if any(k == kind for _, k, _ in self.events):
+            return
+        message = f"step {gan.step}: {detail} — {ADVICE[kind]}"
+        self.events.append((gan.step, kind, message))
+        warnings.warn(message, GANTrainingWarning, stacklevel=2)
+        if self.stop:
+            gan.stop_training = True
+
+    def check(self, gan):
+        """Run the checks on the GAN's latest history (called by the hook)."""
+        h = gan.history
+        last = [h["d_loss_real"][-1], h["d_loss_fake"][-1], h["g_loss"][-1]]
+        if not np.all(np.isfinite(last)):
+            self._warn(gan, "nan", f"losses D real {last[0]}, D fake {last[1]}, G {last[2]}")
+        if len(h["step"]) >= self.window:
+            d_loss = np.mean(np.add(h["d_loss_real"][-self.window:], h["d_loss_fake"][-self.window:]))
+            if d_loss < self.d_loss_floor:
+                self._warn(gan, "d_wins", f"mean D loss over the last {self.window} steps is {d_loss:.4f}")
+            d_fake = np.mean(h["d_fake"][-self.window:])
+            if d_fake < self.d_fake_floor:
+                self._warn(gan, "fakes_rejected", f"mean D(G(z)) over the last {self.window} steps is {d_fake:.4f}")
+        if gan.step % self.every == 0:
+            self._check_d_moves(gan)
+            self._check_diversity(gan)
+
+    def _check_d_moves(self, gan):
+        d_iterations = int(gan.d_optimizer.iterations.numpy())
+        probe = np.concatenate([np.ravel(w) for w in gan.discriminator.get_weights()]) if gan.discriminator.weights else None
+        if self._d_probe is not None and d_iterations > self._d_steps_at_probe and np.array_equal(probe, self._d_probe):
+            self._warn(gan, "d_frozen", f"{d_iterations - self._d_steps_at_probe} D updates left its weights unchanged")
+        self._d_probe, self._d_steps_at_probe = probe, d_iterations
+
+    def _check_diversity(self, gan):
+        if self._z is None:
+            rng = np.random.default_rng(self.seed)
+            self._z = gan.sample_z(self.n_diversity, rng)
+            if gan.conditional:
+                self._labels = rng.integers(0, gan.num_classes, self.n_diversity)
+        samples = gan.generate(self._z, self._labels)
+        if not np.all(np.isfinite(samples)):
+            self._warn(gan, "nan", "the generator's samples contain NaN or infinite values")
+            return
+        diversity = mean_pairwise_distance(samples)
+        if self.reference_diversity is None:
+            self.reference_diversity = diversity
+        elif diversity < self.diversity_ratio * self.reference_diversity:
+            self._warn(gan, "collapse", f"mean distance between generated samples {diversity:.4g} is below "
+                       f"{self.diversity_ratio:.0%} of the reference {self.reference_diversity:.4g}")
