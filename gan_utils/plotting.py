@@ -19,8 +19,14 @@ _PNG_METADATA = {"Software": None}  # no version string: same bytes across matpl
 
 
 def figures_dir(name) -> Path:
-    """``figures/<name>/`` in the repository (or under ``$GAN_FIGURES_DIR``), created if needed."""
+    """``figures/<name>/`` in the repository (or under ``$GAN_FIGURES_DIR``), created if needed.
+
+    In quick mode (``GAN_QUICK`` or ``CI`` set) figures go to ``figures/quick/<name>/`` instead (git-ignored),
+    so quick checks never overwrite the stored full-mode figures.
+    """
     root = Path(os.environ.get("GAN_FIGURES_DIR", REPO_ROOT / "figures"))
+    if os.environ.get("GAN_QUICK", os.environ.get("CI", "")).lower() in ("1", "true", "yes"):
+        root = root / "quick"
     folder = root / str(name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

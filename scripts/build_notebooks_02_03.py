@@ -103,7 +103,7 @@ N_EVAL = 2_000 if QUICK else 10_000        # generated images scored by the eval
 N_NEAREST = 300 if QUICK else 1_000        # images in the memorisation check
 # floors asserted at the end: quick mode only catches a broken GAN
 MIN_COVERAGE = 5 if QUICK else 10
-MIN_CONFIDENCE = 0.5 if QUICK else 0.8        # the course's target is 0.9: see "Samples and evaluation"
+MIN_CONFIDENCE = 0.5 if QUICK else 0.9        # the course's target (see "Samples and evaluation")
 
 FIGS = figures_dir("02_dcgan_mnist")
 PRETRAINED = Path(gan_utils.__file__).resolve().parent.parent / "data" / "pretrained" / "dcgan_generator.keras"
@@ -374,8 +374,9 @@ The evaluator is a CNN with 99.5% test accuracy (`gan_utils.metrics.MnistEvaluat
 * **Confidence**: the mean top-class probability: a person-readable digit gets a confident label.
 
 The course's target for a full run is all 10 classes covered and a confidence of at least 0.9.
-This notebook's 5-epoch CPU budget asserts coverage 10 and confidence >= `MIN_CONFIDENCE` = 0.8
-and prints what it reached: an unconditional generator also draws digits *between* classes
+Full mode asserts both. The stored 5-epoch run reached a confidence *below* 0.9 (printed below), so
+a full run currently stops at that assertion: this DCGAN's CPU budget is still being tuned. The reason
+shows in the samples: an unconditional generator also draws digits *between* classes
 (a 4 that is half a 9), which the evaluator reads with low confidence. Notebook 03 shows that
 giving G the label removes most of them.
 """),
