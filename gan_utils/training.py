@@ -511,7 +511,8 @@ class GAN:
         if not self.generator.trainable_weights:
             raise ValueError("the generator has no trainable weights; it could not learn")
 
-        self._fit_steps = self.step + total if self.noise_decay_steps is None else None
+        if self.noise_decay_steps is None and self._fit_steps is None:
+            self._fit_steps = self.step + total  # default decay horizon: the end of the first fit
         self.stop_training = False
         rng = self.rng
         real_ones = np.ones((batch_size, 1), np.float32)  # G's target: "call my fakes real"

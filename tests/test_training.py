@@ -183,3 +183,12 @@ def test_weight_average_is_the_mean_of_the_averaged_steps(seeded):
         assert np.allclose(got, np.mean(steps, axis=0), atol=1e-6)
     with pytest.raises(RuntimeError, match="no weights averaged yet"):
         WeightAverage(G, start_step=100).averaged_weights()
+
+
+def test_default_noise_decay_ends_with_the_first_fit(seeded):
+    G, D = tiny_mlp_models()
+    gan = GAN(G, D, instance_noise=0.4, seed=0)
+    data = lambda n, rng: rng.normal(size=(n, 1)).astype("float32")  # noqa: E731
+    gan.fit(data, steps=4, batch_size=8, verbose=0)
+    gan.fit(data, steps=3, batch_size=8, verbose=0)  # continuing must not restart the noise
+    assert gan.history["noise_std"] == pytest.approx([0.4, 0.3, 0.2, 0.1, 0.0, 0.0, 0.0])
