@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .data import REPO_ROOT
+from .environment import quick_mode
 
 _PNG_METADATA = {"Software": None}  # no version string: same bytes across matplotlib patch releases
 
@@ -25,7 +26,7 @@ def figures_dir(name) -> Path:
     so quick checks never overwrite the stored full-mode figures.
     """
     root = Path(os.environ.get("GAN_FIGURES_DIR", REPO_ROOT / "figures"))
-    if os.environ.get("GAN_QUICK", os.environ.get("CI", "")).lower() in ("1", "true", "yes"):
+    if quick_mode():
         root = root / "quick"
     folder = root / str(name)
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,9 @@ The npz holds ``images``: uint8 (N, 28, 28) in 0..255 and, for a conditional gen
 ``labels``: int32 (N,), the digit requested for each image. A generator is conditional when it
 has two inputs, ``[z (latent_dim,), label int32 ()]``; an unconditional one takes ``z`` only.
 Latent vectors are N(0, 1), drawn from ``numpy.random.default_rng(seed)``.
+
+``save_generator`` is how the notebooks save a generator: atomically, then reloaded with
+``safe_mode=True`` and checked to draw the same images.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .data import REPO_ROOT
 
 
 class SampleError(ValueError):
@@ -125,6 +132,67 @@ def save_npz(path, images, labels=None):
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+@dataclass
+class SavedGenerator:
+    """What ``save_generator`` did: where the file is (None once a temporary one is deleted), its size."""
+
+    path: Path | None
+    megabytes: float
+    written: bool
+
+    def __str__(self):
+        if self.path is None:
+            return f"saved to a temporary folder (quick mode); reloaded with safe_mode=True: same images; {self.megabytes:.2f} MB"
+        shown = self.path.resolve()
+        if shown.is_relative_to(REPO_ROOT):
+            shown = shown.relative_to(REPO_ROOT)  # no user-specific folders in a notebook's output
+        where = f"saved to {shown}" if self.written else f"left {shown} as it is"
+        return f"{where}; reloaded with safe_mode=True: same images; {self.megabytes:.2f} MB"
+
+
+def save_generator(generator, path, probe, *, write=True, temporary=False, max_mb=10.0, atol=1e-5):
+    """Save a generator as ``.keras`` and prove the file is usable: it reloads and draws the same images.
+
+    Args:
+        generator: the Keras model in memory.
+        path: the ``.keras`` file. Written atomically (a temporary file in the same folder, then a
+            rename), so an interrupted save never leaves a half-written model behind.
+        probe: inputs for the comparison, ``z`` (n, latent_dim) or ``[z, labels]``.
+        write: False only checks an existing file against ``generator`` (e.g. the pretrained one).
+        temporary: save into a temporary folder instead of ``path`` (quick mode), deleted afterwards.
+        max_mb: the largest acceptable file, in MB (10**6 bytes).
+        atol: the largest acceptable pixel difference between the two models' images.
+
+    The file is reloaded with ``safe_mode=True`` (no Python code deserialised, so only built-in
+    layers load). Raises ``SampleError`` if it does not reload, draws other images or is too large.
+    Returns a ``SavedGenerator`` whose ``str`` is a one-line report.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise SampleError(f"save a generator as a .keras file, got {path.name}")
+    if temporary and not write:
+        raise SampleError("temporary=True needs write=True: there is nothing to check in a new folder")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / path.name if temporary else path
+        if write:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".tmp_{os.getpid()}_{target.name}")
+            try:
+                generator.save(partial)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+        reloaded = load_generator(target)
+        expected = np.asarray(generator.predict_on_batch(probe))
+        diff = float(np.max(np.abs(np.asarray(reloaded.predict_on_batch(probe)) - expected)))
+        if not diff <= atol:
+            raise SampleError(f"{target.name} reloads but draws other images (max pixel difference {diff:.3g} > {atol})")
+        megabytes = target.stat().st_size / 1e6
+        if megabytes > max_mb:
+            raise SampleError(f"{target.name} is {megabytes:.1f} MB, more than the {max_mb} MB allowed")
+    return SavedGenerator(None if temporary else path, megabytes, write)
 
 
 def build_parser():

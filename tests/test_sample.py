@@ -138,3 +138,63 @@ def test_command_line_subprocess(models, tmp_path):
     )
     assert bad.returncode == 2
     assert "--label K" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# -- save_generator: how notebooks 02 and 03 save their generators
+def test_save_generator_writes_reloads_and_reports(tmp_path):
+    keras.utils.set_random_seed(1)
+    gen = tiny_generator(conditional=True)
+    probe = [np.random.default_rng(0).standard_normal((6, LATENT), dtype=np.float32), np.arange(6, dtype=np.int32)]
+    path = tmp_path / "models" / "g.keras"
+    saved = sample_cli.save_generator(gen, path, probe)
+    assert saved.path == path and saved.written and path.is_file()
+    assert saved.megabytes == pytest.approx(path.stat().st_size / 1e6)
+    assert f"saved to {path}" in str(saved) and "same images" in str(saved)
+    assert [p.name for p in path.parent.iterdir()] == ["g.keras"], "no temporary file left behind"
+    reloaded = sample_cli.load_generator(path)
+    np.testing.assert_allclose(reloaded.predict_on_batch(probe), gen.predict_on_batch(probe), atol=1e-6)
+    # write=False checks the existing file against the model in memory and leaves it alone
+    mtime = path.stat().st_mtime_ns
+    kept = sample_cli.save_generator(reloaded, path, probe, write=False)
+    assert not kept.written and "as it is" in str(kept) and path.stat().st_mtime_ns == mtime
+
+
+def test_save_generator_temporary_leaves_nothing(tmp_path):
+    gen = tiny_generator(conditional=False)
+    path = tmp_path / "g.keras"
+    saved = sample_cli.save_generator(gen, path, np.zeros((2, LATENT), np.float32), temporary=True)
+    assert saved.path is None and saved.megabytes > 0 and "temporary folder" in str(saved)
+    assert not path.exists() and not list(tmp_path.iterdir())
+
+
+def test_save_generator_refuses_other_images_and_large_files(tmp_path):
+    keras.utils.set_random_seed(2)
+    gen, other = tiny_generator(conditional=False), tiny_generator(conditional=False)
+    z = np.random.default_rng(0).standard_normal((4, LATENT), dtype=np.float32)
+    path = tmp_path / "g.keras"
+    sample_cli.save_generator(gen, path, z)
+    with pytest.raises(sample_cli.SampleError, match="draws other images"):
+        sample_cli.save_generator(other, path, z, write=False)
+    with pytest.raises(sample_cli.SampleError, match="MB allowed"):
+        sample_cli.save_generator(gen, path, z, max_mb=1e-6)
+    with pytest.raises(sample_cli.SampleError, match=r"\.keras"):
+        sample_cli.save_generator(gen, tmp_path / "g.h5", z)
+
+
+def test_save_generator_is_atomic(tmp_path, monkeypatch):
+    """A save that fails half-way leaves the previous file intact and no partial file."""
+    gen = tiny_generator(conditional=False)
+    path = tmp_path / "g.keras"
+    z = np.zeros((2, LATENT), np.float32)
+    sample_cli.save_generator(gen, path, z)
+    before = path.read_bytes()
+
+    def broken_save(target, *args, **kwargs):
+        Path(target).write_bytes(b"half a model")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gen, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        sample_cli.save_generator(gen, path, z)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["g.keras"]
