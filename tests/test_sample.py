@@ -155,8 +155,10 @@ def test_save_generator_writes_reloads_and_reports(tmp_path):
     np.testing.assert_allclose(reloaded.predict_on_batch(probe), gen.predict_on_batch(probe), atol=1e-6)
     # write=False checks the existing file against the model in memory and leaves it alone
     mtime = path.stat().st_mtime_ns
-    kept = sample_cli.save_generator(reloaded, path, probe, write=False)
-    assert not kept.written and "as it is" in str(kept) and path.stat().st_mtime_ns == mtime
+    for temporary in (False, True):  # quick mode with TRAIN = False: still the existing file, untouched
+        kept = sample_cli.save_generator(reloaded, path, probe, write=False, temporary=temporary)
+        assert kept.path == path and not kept.written and "as it is" in str(kept)
+    assert path.stat().st_mtime_ns == mtime
 
 
 def test_save_generator_temporary_leaves_nothing(tmp_path):
