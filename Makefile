@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test unit unit-jax notebooks figures lab clean
+.PHONY: install test unit unit-jax notebooks figures student lab clean
 
 $(STAMP): requirements.txt requirements-jax.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,12 +26,22 @@ unit: install
 unit-jax: install
 	KERAS_BACKEND=jax $(PY) -m pytest tests -q
 
+# Every notebook in quick mode (its figures go to build/nbval-figures/), then notebook 01 once more:
+# its PNG files must come out byte-identical (tests/test_figures_reproducible.py).
+NBVAL_FIGURES := $(CURDIR)/build/nbval-figures
 notebooks: install
-	GAN_QUICK=1 $(PY) -m pytest --nbval-lax --nbval-current-env -q notebooks/*.ipynb
+	rm -rf $(NBVAL_FIGURES)
+	GAN_QUICK=1 GAN_FIGURES_DIR=$(NBVAL_FIGURES) $(PY) -m pytest --nbval-lax --nbval-current-env -q notebooks/*.ipynb
+	GAN_QUICK=1 GAN_REFERENCE_FIGURES=$(NBVAL_FIGURES) $(PY) -m pytest -q tests/test_figures_reproducible.py
 
-# Full mode: re-run every notebook in place and write figures/.
+# Full mode: re-run every notebook in place and write figures/NN_name/. QUICK=1: quick mode, executed
+# copies in build/quick/ and figures in figures/quick/ (the stored notebooks and figures stay as they are).
 figures: install
 	GAN_QUICK=$(QUICK) $(PY) scripts/run_notebooks.py notebooks/*.ipynb
+
+# Student copies of the notebooks: solutions become exercises (scripts/make_student.py).
+student: install
+	$(PY) scripts/make_student.py notebooks/*.ipynb --out build/student
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks

@@ -1,17 +1,18 @@
-"""Execute notebooks top to bottom, headless, and save them in place with their outputs.
+"""Execute notebooks top to bottom, headless, and save them with their outputs.
 
-    python scripts/run_notebooks.py notebooks/*.ipynb          # full mode
-    GAN_QUICK=1 python scripts/run_notebooks.py notebooks/01_*.ipynb
+    python scripts/run_notebooks.py notebooks/*.ipynb          # full mode: in place, figures in figures/NN_name/
+    GAN_QUICK=1 python scripts/run_notebooks.py notebooks/01_*.ipynb   # quick: build/quick/, figures/quick/
 
-Each notebook runs in a fresh kernel of this Python environment, in the notebooks/ folder, and
-writes its figures under figures/. A failing cell stops that notebook and leaves the stored
-copy untouched. Prints the wall time of each notebook.
+Each notebook runs in a fresh kernel of this Python environment, in the notebooks/ folder. Full mode
+saves the executed notebooks in place (the stored outputs); quick mode writes the executed copies to
+build/quick/ (or ``--out``), so a quick check never replaces the stored full-mode outputs, and its figures
+go to the git-ignored figures/quick/. A failing cell stops that notebook and leaves the stored copy
+untouched. Prints the wall time of each notebook.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -19,6 +20,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from gan_utils.environment import quick_mode
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # TensorFlow's C++ start-up lines (absl, oneDNN, CUDA probing) go to stderr whatever the log level;
@@ -40,7 +45,8 @@ def _drop_startup_noise(nb):
             cell.outputs = outputs
 
 
-def run(path: Path, timeout: int) -> float:
+def execute(path: Path, timeout: int = 3600):
+    """Run a notebook in a fresh kernel, in its own folder; returns (the executed notebook, seconds)."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -49,9 +55,17 @@ def run(path: Path, timeout: int) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     _drop_startup_noise(nb)
-    tmp = path.with_name(f".tmp_{path.name}")
+    return nb, seconds
+
+
+def run(path: Path, timeout: int, out: Path | None = None) -> float:
+    """Execute ``path`` and write it with its outputs: in place, or into the folder ``out``."""
+    nb, seconds = execute(path, timeout)
+    target = path if out is None else out / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".tmp_{target.name}")
     nbformat.write(nb, tmp)
-    tmp.replace(path)
+    tmp.replace(target)
     return seconds
 
 
@@ -59,13 +73,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    parser.add_argument("--out", type=Path, help="folder for the executed copies (default: in place in full "
+                        "mode, build/quick/ in quick mode)")
     args = parser.parse_args(argv)
-    mode = "quick" if os.environ.get("GAN_QUICK", "").lower() in ("1", "true", "yes") else "full"
+    quick = quick_mode()  # what the notebooks will read: GAN_QUICK, else CI
+    mode = "quick" if quick else "full"
+    out = args.out or (ROOT / "build" / "quick" if quick else None)
     failed = []
     for path in args.notebooks:
-        print(f"{path} ({mode} mode) ...", flush=True)
+        print(f"{path} ({mode} mode) -> {out / path.name if out else 'in place'} ...", flush=True)
         try:
-            seconds = run(path, args.timeout)
+            seconds = run(path, args.timeout, out)
         except Exception as exc:  # report every notebook, then fail
             print(f"  FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", flush=True)
             failed.append(path)

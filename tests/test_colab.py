@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 _spec = importlib.util.spec_from_file_location("sync_colab", ROOT / "scripts" / "sync_colab.py")
 sync_colab = importlib.util.module_from_spec(_spec)
+sys.modules["sync_colab"] = sync_colab  # dataclasses look their module up there
 _spec.loader.exec_module(sync_colab)
 URL = sync_colab.repo_url()
 FIX = "run: python scripts/sync_colab.py"
