@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The oldest versions requirements.txt allows (requirements-oldest.txt), for `make unit-oldest`.
+OLDEST_VENV ?= .venv-oldest
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test unit unit-jax notebooks figures student lab clean
+.PHONY: install test unit unit-jax unit-oldest notebooks figures student lab clean
 
 $(STAMP): requirements.txt requirements-jax.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,17 +18,29 @@ $(STAMP): requirements.txt requirements-jax.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
+	test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install -q --upgrade pip
+	$(OLDEST_PY) -m pip install -q -r requirements-oldest.txt
+	$(OLDEST_PY) -m pip install -q --no-deps -e .
+	touch $(OLDEST_STAMP)
 
-# Unit tests on TensorFlow and on JAX, then every notebook in quick mode.
+install: $(STAMP) $(OLDEST_STAMP)
+
+# Unit tests on TensorFlow and on JAX, on the oldest allowed stack, then every notebook in quick mode.
 test: install
-	$(MAKE) unit unit-jax notebooks
+	$(MAKE) unit unit-jax unit-oldest notebooks
 
 unit: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q
 
 unit-jax: install
 	KERAS_BACKEND=jax $(PY) -m pytest tests -q
+
+# The unit tests on tensorflow 2.20 + keras 3.13.2 (Colab's stack) and every other lower bound of
+# requirements.txt; TensorFlow backend only, to keep `make test` short.
+unit-oldest: install
+	KERAS_BACKEND=tensorflow $(OLDEST_PY) -m pytest tests -q
 
 # Every notebook in quick mode (its figures go to build/nbval-figures/), then notebook 01 once more:
 # its PNG files must come out byte-identical (tests/test_figures_reproducible.py).
@@ -47,4 +63,4 @@ lab: install
 	$(VENV)/bin/jupyter lab notebooks
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) $(OLDEST_VENV) build .pytest_cache

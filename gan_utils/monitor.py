@@ -1,20 +1,27 @@
 """A training monitor that makes the classic silent GAN failures loud.
 
-    monitor = Monitor(reference=x_real[:256])          # optional real batch for the diversity check
-    gan.fit(x, ..., hooks=[monitor.hook()])
-    monitor.events                                       # [(step, kind, message), ...]
+``GAN`` runs one with the default settings in every ``fit`` (``gan.monitor``); turn it off with
+``GAN(..., monitor=False)`` or ``fit(..., monitor=False)``, or pass your own::
+
+    monitor = Monitor(reference=x_real[:256], stop=True)  # optional real batch for the diversity check
+    gan = GAN(G, D, monitor=monitor)                      # or gan.fit(x, ..., monitor=monitor)
+    monitor.events                                        # [(step, kind, message), ...]
 
 Each kind of failure warns once (``GANTrainingWarning``) with what it means and what to try;
 ``stop=True`` also ends ``fit`` after the step that found it.
+
+Cost: after every generator step it checks the newest losses (NaN) and the window averages (a
+few microseconds of Python sums); every ``every`` steps it hashes D's weights and generates one
+fixed batch of ``n_diversity`` samples (see ``scripts/monitor_overhead.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import warnings
 
 import numpy as np
-
-from .training import Hook
 
 
 class GANTrainingWarning(UserWarning):
@@ -23,7 +30,7 @@ class GANTrainingWarning(UserWarning):
 
 ADVICE = {
     "nan": (
-        "a loss is NaN or infinite: training has diverged. Try a lower learning rate, check that the data "
+        "NaN or infinite values: training has diverged. Try a lower learning rate, check that the data "
         "are finite and scaled to the generator's range ([-1, 1] for tanh), and that no layer divides by zero."
     ),
     "d_wins": (
@@ -60,13 +67,17 @@ def mean_pairwise_distance(samples) -> float:
 
 
 class Monitor:
-    """Watches a ``GAN`` during ``fit`` (use ``hook()``) and warns about failure modes.
+    """Watches a ``GAN`` during ``fit`` and warns about failure modes.
+
+    ``GAN(..., monitor=Monitor(...))`` or ``fit(..., monitor=Monitor(...))`` uses it (a GAN runs a
+    default one unless told ``monitor=False``); ``hook()`` gives the ``Hook`` for ``fit(hooks=...)``.
 
     Args:
         window: generator steps over which loss and D-output averages are judged.
         d_loss_floor: warn when D's mean loss (real + fake) over the window is below this.
         d_fake_floor: warn when mean D(G(z)) over the window is below this.
-        every: how often (in generator steps) the weight and diversity checks run.
+        every: how often (in generator steps) the weight checks (NaN, D frozen) and the
+            diversity check run.
         reference: optional real samples (N >= 2); the diversity of a fixed generated batch is
             compared with theirs. Without it, with the diversity at the first check.
         diversity_ratio: warn when generated diversity falls below this fraction of the reference.
@@ -88,12 +99,29 @@ class Monitor:
         self.reference_diversity = None if reference is None else mean_pairwise_distance(reference)
         self.seed = seed
         self.events = []
-        self._z = self._labels = self._d_probe = None
+        self._z = self._labels = self._d_digest = None
         self._d_steps_at_probe = None
 
     def hook(self):
-        """The ``Hook`` to pass to ``GAN.fit`` (runs after every generator step)."""
-        return Hook(self.check, every=1)
+        """The ``Hook`` to pass to ``GAN.fit`` (runs after every generator step; saved in checkpoints)."""
+        from .training import Hook  # training imports this module
+
+        return Hook(self.check, every=1, state=self)
+
+    def state_dict(self):
+        """What a checkpoint keeps: the warnings given, the diversity reference and D's last probe."""
+        return {
+            "events": [list(e) for e in self.events],
+            "reference_diversity": self.reference_diversity,
+            "d_digest": self._d_digest,
+            "d_steps_at_probe": self._d_steps_at_probe,
+        }
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned."""
+        self.events = [(int(step), str(kind), str(msg)) for step, kind, msg in state["events"]]
+        self.reference_diversity = state["reference_diversity"]
+        self._d_digest, self._d_steps_at_probe = state["d_digest"], state["d_steps_at_probe"]
 
     def _warn(self, gan, kind, detail):
         if any(k == kind for _, k, _ in self.events):
@@ -106,27 +134,33 @@ class Monitor:
 
     def check(self, gan):
         """Run the checks on the GAN's latest history (called by the hook)."""
-        h = gan.history
-        last = [h["d_loss_real"][-1], h["d_loss_fake"][-1], h["g_loss"][-1]]
-        if not np.all(np.isfinite(last)):
+        h, w = gan.history, self.window
+        last = (h["d_loss_real"][-1], h["d_loss_fake"][-1], h["g_loss"][-1])
+        if not all(math.isfinite(v) for v in last):  # cheap checks, every step: plain Python on floats
             self._warn(gan, "nan", f"losses D real {last[0]}, D fake {last[1]}, G {last[2]}")
-        if len(h["step"]) >= self.window:
-            d_loss = np.mean(np.add(h["d_loss_real"][-self.window:], h["d_loss_fake"][-self.window:]))
+        if len(h["step"]) >= w:
+            d_loss = (sum(h["d_loss_real"][-w:]) + sum(h["d_loss_fake"][-w:])) / w
             if d_loss < self.d_loss_floor:
-                self._warn(gan, "d_wins", f"mean D loss over the last {self.window} steps is {d_loss:.4f}")
-            d_fake = np.mean(h["d_fake"][-self.window:])
+                self._warn(gan, "d_wins", f"mean D loss over the last {w} steps is {d_loss:.4f}")
+            d_fake = sum(h["d_fake"][-w:]) / w
             if d_fake < self.d_fake_floor:
-                self._warn(gan, "fakes_rejected", f"mean D(G(z)) over the last {self.window} steps is {d_fake:.4f}")
-        if gan.step % self.every == 0:
+                self._warn(gan, "fakes_rejected", f"mean D(G(z)) over the last {w} steps is {d_fake:.4f}")
+        if gan.step % self.every == 0:  # expensive checks, every `every` steps
             self._check_d_moves(gan)
             self._check_diversity(gan)
 
     def _check_d_moves(self, gan):
         d_iterations = int(gan.d_optimizer.iterations.numpy())
-        probe = np.concatenate([np.ravel(w) for w in gan.discriminator.get_weights()]) if gan.discriminator.weights else None
-        if self._d_probe is not None and d_iterations > self._d_steps_at_probe and np.array_equal(probe, self._d_probe):
+        digest, finite = hashlib.sha256(), True
+        for weight in gan.discriminator.get_weights():
+            digest.update(np.ascontiguousarray(weight).tobytes())
+            finite = finite and bool(np.isfinite(weight).all())
+        digest = digest.hexdigest()
+        if not finite:  # ReLU can hide NaN weights from the losses (relu(NaN) = 0 on TensorFlow)
+            self._warn(gan, "nan", "the discriminator's weights contain NaN or infinite values")
+        if self._d_digest is not None and d_iterations > self._d_steps_at_probe and digest == self._d_digest:
             self._warn(gan, "d_frozen", f"{d_iterations - self._d_steps_at_probe} D updates left its weights unchanged")
-        self._d_probe, self._d_steps_at_probe = probe, d_iterations
+        self._d_digest, self._d_steps_at_probe = digest, d_iterations
 
     def _check_diversity(self, gan):
         if self._z is None:

@@ -19,13 +19,20 @@ own step (see the project's GUIDE and ``tests/test_training.py``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import os
 import time
+from pathlib import Path
 from typing import Callable, Optional
 
 import keras
 import numpy as np
 from keras import ops
+
+from . import checkpoint as ckpt
+from .checkpoint import CheckpointError
+from .monitor import Monitor
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 Z_DISTRIBUTIONS = ("normal", "uniform")
@@ -83,19 +90,28 @@ def sample_z(n, latent_dim, rng, distribution="normal") -> np.ndarray:
 class Hook:
     """Calls ``fn(gan)`` during training: every ``every`` generator steps and/or after each epoch.
 
-    ``at_start=True`` also calls it once before the first step of ``fit`` (step 0 frames).
-    Inside ``fn``, ``gan.step`` and ``gan.epoch`` say where training is; setting
-    ``gan.stop_training = True`` ends ``fit`` after the current step.
+    ``at_start=True`` also calls it once before the first step of ``fit`` (step 0 frames); a fit
+    resumed from a checkpoint does not call it again. Inside ``fn``, ``gan.step`` and ``gan.epoch``
+    say where training is; setting ``gan.stop_training = True`` ends ``fit`` after the current step.
+
+    ``state``: an object with ``state_dict()`` (a dict of name -> NumPy array or JSON value) and
+    ``load_state_dict(state)``, saved in checkpoints and given back on resume (``Monitor`` and
+    ``WeightAverage`` hooks set it to themselves).
     """
 
     fn: Callable
     every: Optional[int] = None
     each_epoch: bool = False
     at_start: bool = False
+    state: Optional[object] = None
 
     def __post_init__(self):
         if not callable(self.fn):
             raise TypeError(f"Hook fn must be callable, got {self.fn!r}")
+        if self.state is not None and not (
+            callable(getattr(self.state, "state_dict", None)) and callable(getattr(self.state, "load_state_dict", None))
+        ):
+            raise TypeError(f"Hook state must have state_dict() and load_state_dict(), got {type(self.state).__name__}")
         if self.every is not None and (
             isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every <= 0
         ):
@@ -133,8 +149,21 @@ class WeightAverage:
                 m += (w - m) / self.count
 
     def hook(self, every=1):
-        """A ``Hook`` that updates the average every ``every`` generator steps."""
-        return Hook(self.update, every=every)
+        """A ``Hook`` that updates the average every ``every`` generator steps (saved in checkpoints)."""
+        return Hook(self.update, every=every, state=self)
+
+    def state_dict(self):
+        """The running average for a checkpoint: ``count`` and the float64 means."""
+        state = {"count": self.count, "start_step": self.start_step}
+        for i, m in enumerate(self._mean or []):
+            state[f"mean_{i:04d}"] = m
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned."""
+        self.count, self.start_step = int(state["count"]), int(state["start_step"])
+        means = [state[k] for k in sorted(state) if k.startswith("mean_")]
+        self._mean = [np.array(m, dtype=np.float64) for m in means] or None
 
     def averaged_weights(self):
         """The averaged weights, in the model's dtypes; raises if no step was averaged yet."""
@@ -187,6 +216,15 @@ class GAN:
         z_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)) latent vectors.
         seed: seeds the trainer's NumPy generator (data order, z, labels, noise). Call
             ``keras.utils.set_random_seed`` before building the models for reproducible weights.
+        monitor: ``True`` (default): every ``fit`` runs ``self.monitor``, a ``Monitor`` with its
+            default settings, which warns (``GANTrainingWarning``) on NaN losses, a winning D,
+            rejected fakes, a frozen D and collapsed samples. ``False``: no monitor. A ``Monitor``:
+            that one. It never changes the training itself (it only reads, and samples G in
+            inference mode).
+
+    Checkpoints: ``fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` saves the whole
+    training state every N generator steps and, when run again, continues the interrupted fit
+    exactly where its latest checkpoint left it; ``restore(path)`` loads one checkpoint.
     """
 
     def __init__(
@@ -206,6 +244,7 @@ class GAN:
         noise_decay_steps=None,
         z_distribution="normal",
         seed=0,
+        monitor=True,
     ):
         for model, name in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(model, keras.Model):
@@ -233,6 +272,8 @@ class GAN:
         )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        if not isinstance(monitor, (bool, Monitor)):
+            raise TypeError(f"monitor must be True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
         if d_optimizer is not None and d_optimizer is g_optimizer:
             raise ValueError(
                 "d_optimizer and g_optimizer are the same object; Keras 3 cannot share one optimizer "
@@ -283,6 +324,7 @@ class GAN:
         self.train_seconds = 0.0
         self._fit_steps = None
         self.history = {k: [] for k in HISTORY_KEYS}
+        self.monitor = Monitor() if monitor is True else (monitor or None)
 
     # -- checks
     def _check_models(self):
@@ -443,7 +485,22 @@ class GAN:
         return self._g_step(np.ones((batch_size, 1), np.float32), self.noise_std())
 
     # -- training
-    def fit(self, data, labels=None, *, batch_size=64, epochs=None, steps=None, hooks=(), verbose=1):
+    def fit(
+        self,
+        data,
+        labels=None,
+        *,
+        batch_size=64,
+        epochs=None,
+        steps=None,
+        hooks=(),
+        verbose=1,
+        monitor=None,
+        checkpoint_dir=None,
+        checkpoint_every=None,
+        checkpoint_keep=2,
+        resume=False,
+    ):
         """Train; can be called again to continue (history and step count carry on).
 
         Args:
@@ -456,11 +513,38 @@ class GAN:
                 One generator step uses ``d_steps`` real batches.
             hooks: ``Hook`` objects (progress frames, monitors).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            monitor: None (default): the GAN's own ``self.monitor`` (on unless the GAN was built
+                with ``monitor=False``); ``False``: none for this fit; ``True`` or a ``Monitor``:
+                that one. Skipped when ``hooks`` already hold a Monitor's hook.
+            checkpoint_dir: folder for checkpoints ``ckpt-<step>.npz`` (created if missing). Give
+                each ``fit`` call its own folder.
+            checkpoint_every: save a checkpoint every this many generator steps (a positive int;
+                needed with ``checkpoint_dir``); ``fit`` also saves one when it ends.
+            checkpoint_keep: how many of the newest checkpoints to keep (at least 2, so the
+                previous one survives if the newest is damaged).
+            resume: ``False``: start a new fit (``checkpoint_dir`` must hold no checkpoints).
+                ``True``: continue from the newest checkpoint in ``checkpoint_dir`` if there is
+                one, else start (so one call serves the first run and every re-run). A path:
+                continue from that checkpoint file (e.g. the previous one, if the newest is
+                damaged); newer checkpoints in ``checkpoint_dir`` are then deleted as the run
+                overwrites them. Resuming restores G, D (BatchNorm statistics and Dropout/noise
+                seed states included), both optimizers, step and epoch counters, the epoch's
+                shuffled order and position, the trainer's random generator, the history and
+                the state of hooks that have one (``Monitor``, ``WeightAverage``); hooks with
+                ``at_start=True`` are not called again. The call must ask for the same training
+                as the interrupted one (data size, batch size, epochs or steps), and the
+                resumed run then equals an uninterrupted one bit for bit (same seed, on CPU).
+                A checkpoint of a fit that had finished is restored and ``fit`` returns at once.
 
         Returns:
             ``self.history``: lists per generator step of ``d_loss_real``, ``d_loss_fake``,
             ``g_loss``, ``d_real`` (mean D(x)), ``d_fake`` (mean D(G(z)), both in D's step),
             ``noise_std`` and ``time`` (training seconds so far).
+
+        Raises:
+            ValueError / TypeError for bad arguments, and ``CheckpointError`` (a ValueError) for
+            a checkpoint that is damaged or was written for other models, options or data; all
+            before anything is trained or restored.
         """
         batch_size = _positive_int(batch_size, "batch_size")
         hooks = list(hooks)
@@ -510,6 +594,25 @@ class GAN:
             raise ValueError("the discriminator has no trainable weights; it could not learn")
         if not self.generator.trainable_weights:
             raise ValueError("the generator has no trainable weights; it could not learn")
+        hooks += self._monitor_hooks(monitor, hooks)
+        checkpoint_dir, resume_path = self._check_checkpoint_args(
+            checkpoint_dir, checkpoint_every, checkpoint_keep, resume
+        )
+        plan = {"start": self.step, "total": total, "batch_size": batch_size, "n_data": n_data, "sampler": sampler}
+
+        order, cursor, resumed, finished = None, 0, False, False
+        if resume_path is not None:
+            state = self._read_checkpoint(resume_path, plan=plan, hooks=hooks)  # raises before changing anything
+            self._apply_checkpoint(state, hooks)
+            fit_state = state["meta"]["fit"]
+            order, cursor = state["arrays"].get("fit/order"), fit_state["cursor"]
+            resumed, finished = True, fit_state["finished"]
+            if verbose:
+                print(f"resumed from {resume_path} at step {self.step}" + (" (that fit had finished)" if finished else ""))
+        if checkpoint_dir is not None:
+            checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        if finished:
+            return self.history
 
         if self.noise_decay_steps is None and self._fit_steps is None:
             self._fit_steps = self.step + total  # default decay horizon: the end of the first fit
@@ -523,11 +626,11 @@ class GAN:
             real_labels, fake_labels = self._d_targets(batch_size)
         progbar = keras.utils.Progbar(total, stateful_metrics=["d_real", "d_fake"]) if verbose == 1 else None
 
-        for h in hooks:
-            if h.at_start:
-                h.fn(self)
-        order, cursor = None, 0
-        start_step = self.step
+        if not resumed:
+            for h in hooks:
+                if h.at_start:
+                    h.fn(self)
+        start_step = plan["start"]
         t0 = time.perf_counter()
         while self.step - start_step < total and not self.stop_training:
             sigma = self.noise_std()
@@ -576,8 +679,230 @@ class GAN:
                 for h in hooks:
                     if h.each_epoch:
                         h.fn(self)
+            if checkpoint_every and self.step % checkpoint_every == 0:
+                self.train_seconds += time.perf_counter() - t0  # writing does not count as training time
+                self._write_checkpoint(checkpoint_dir, checkpoint_keep, plan, order, cursor, hooks, finished=False)
+                t0 = time.perf_counter()
         self.train_seconds += time.perf_counter() - t0
+        if checkpoint_dir is not None:
+            self._write_checkpoint(checkpoint_dir, checkpoint_keep, plan, order, cursor, hooks, finished=True)
         return self.history
+
+    def _monitor_hooks(self, monitor, hooks):
+        """The monitor hook this fit adds: none if ``hooks`` already hold a Monitor or it is off."""
+        if not isinstance(monitor, (type(None), bool, Monitor)):
+            raise TypeError(f"monitor must be None, True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
+        if any(isinstance(h.state, Monitor) or isinstance(getattr(h.fn, "__self__", None), Monitor) for h in hooks):
+            return []
+        if monitor is None:
+            monitor = self.monitor
+        elif monitor is True:
+            monitor = self.monitor or Monitor()
+        return [monitor.hook()] if monitor else []
+
+    # -- checkpoints
+    def _check_checkpoint_args(self, checkpoint_dir, checkpoint_every, checkpoint_keep, resume):
+        """Validate fit's checkpoint options; return (folder or None, checkpoint to resume from or None)."""
+        if checkpoint_every is not None:
+            _positive_int(checkpoint_every, "checkpoint_every")
+            if checkpoint_dir is None:
+                raise ValueError("checkpoint_every needs checkpoint_dir=<folder> to write the checkpoints to")
+        if isinstance(checkpoint_keep, bool) or not isinstance(checkpoint_keep, (int, np.integer)) or checkpoint_keep < 2:
+            raise ValueError(
+                f"checkpoint_keep must be an integer >= 2 (the newest and the previous checkpoint), got {checkpoint_keep!r}"
+            )
+        if checkpoint_dir is not None:
+            if not isinstance(checkpoint_dir, (str, os.PathLike)):
+                raise TypeError(f"checkpoint_dir must be a folder path, got {type(checkpoint_dir).__name__}")
+            checkpoint_dir = Path(checkpoint_dir)
+            if checkpoint_dir.exists() and not checkpoint_dir.is_dir():
+                raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} exists and is not a folder")
+            if checkpoint_every is None:
+                raise ValueError("checkpoint_dir needs checkpoint_every=N (generator steps between checkpoints)")
+        if resume is True:
+            if checkpoint_dir is None:
+                raise ValueError("resume=True needs checkpoint_dir=<folder> (resume from its newest checkpoint)")
+            return checkpoint_dir, ckpt.latest_checkpoint(checkpoint_dir)
+        if resume is False or resume is None:
+            existing = ckpt.latest_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+            if existing is not None:
+                raise ValueError(
+                    f"checkpoint_dir={str(checkpoint_dir)!r} already holds checkpoints (newest: {existing.name}): "
+                    "pass resume=True to continue that run, or give this fit an empty folder"
+                )
+            return checkpoint_dir, None
+        if isinstance(resume, (str, os.PathLike)):
+            if not Path(resume).is_file():
+                raise CheckpointError(f"resume={str(resume)!r}: no such checkpoint file")
+            return checkpoint_dir, Path(resume)
+        raise TypeError(f"resume must be True, False or a checkpoint file path, got {type(resume).__name__}")
+
+    def _config(self):
+        """The options a checkpoint must agree with (JSON types)."""
+        return json.loads(json.dumps({
+            "conditional": self.conditional, "num_classes": self.num_classes, "latent_dim": self.latent_dim,
+            "sample_shape": self.sample_shape, "d_steps": self.d_steps, "generator_loss": self.generator_loss,
+            "z_distribution": self.z_distribution, "real_label": self.real_label, "fake_label": self.fake_label,
+            "flip_prob": self.flip_prob, "instance_noise": self.instance_noise,
+            "noise_decay_steps": self.noise_decay_steps,
+        }))
+
+    def _build_optimizers(self):
+        """Create the optimizers' slots (as the first train step would) so a checkpoint can fill them."""
+        D = self.discriminator
+        if not self.d_optimizer.built:
+            D.trainable = True
+            self.d_optimizer.build(D.trainable_variables)
+        if not self.g_optimizer.built:
+            D.trainable = False  # the combined model's trainable variables: G's only
+            self.g_optimizer.build(self.combined.trainable_variables)
+            D.trainable = True
+
+    def _variable_groups(self):
+        """Every variable a checkpoint holds, by group: models (with BatchNorm statistics and seed
+        generator states), the instance-noise layer, and both optimizers."""
+        groups = {"generator": self.generator.variables, "discriminator": self.discriminator.variables}
+        if self.noise_layer is not None:
+            groups["instance_noise"] = self.noise_layer.variables
+        groups["d_optimizer"] = self.d_optimizer.variables
+        groups["g_optimizer"] = self.g_optimizer.variables
+        return groups
+
+    def _write_checkpoint(self, folder, keep, plan, order, cursor, hooks, finished):
+        self._build_optimizers()
+        arrays, names = {}, {}
+        for group, variables in self._variable_groups().items():
+            names[group] = [[v.path, list(v.shape)] for v in variables]
+            for i, v in enumerate(variables):
+                arrays[f"{group}/{i:04d}"] = np.array(keras.ops.convert_to_numpy(v))
+        for key, values in self.history.items():
+            arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
+        if order is not None:
+            arrays["fit/order"] = order
+        hook_meta = []
+        for i, h in enumerate(h for h in hooks if h.state is not None):
+            entry = {"type": type(h.state).__name__, "json": {}, "arrays": []}
+            for key, value in h.state.state_dict().items():
+                if isinstance(value, np.ndarray):
+                    arrays[f"hooks/{i}/{key}"] = value
+                    entry["arrays"].append(key)
+                else:
+                    entry["json"][key] = value
+            hook_meta.append(entry)
+        meta = {
+            "keras": keras.__version__, "backend": keras.backend.backend(), "config": self._config(),
+            "optimizers": {"d_optimizer": type(self.d_optimizer).__name__, "g_optimizer": type(self.g_optimizer).__name__},
+            "variables": names, "step": self.step, "epoch": self.epoch, "train_seconds": self.train_seconds,
+            "fit_steps": self._fit_steps, "rng": self.rng.bit_generator.state,
+            "fit": {**plan, "cursor": int(cursor), "finished": bool(finished)}, "hooks": hook_meta,
+        }
+        path = ckpt.write(ckpt.checkpoint_path(folder, self.step), arrays, meta)
+        ckpt.remove_stale(folder, self.step, keep)
+        return path
+
+    def _read_checkpoint(self, path, plan=None, hooks=None):
+        """Read and check a checkpoint against this GAN (and fit call); change nothing.
+
+        Returns ``{"path", "arrays", "meta", "assign": [(variable, value), ...]}``.
+        """
+        arrays, meta = ckpt.read(path)
+        where = f"checkpoint {path} does not fit this GAN"
+        advice = "build the same models and GAN options as the run that wrote it"
+        config = self._config()
+        for key, value in meta["config"].items():
+            if config.get(key) != value:
+                raise CheckpointError(f"{where}: {key} is {value!r} in the checkpoint but {config.get(key)!r} here; {advice}")
+        for name in ("d_optimizer", "g_optimizer"):
+            here = type(getattr(self, name)).__name__
+            if meta["optimizers"][name] != here:
+                raise CheckpointError(f"{where}: {name} is {meta['optimizers'][name]} in the checkpoint but {here} here; {advice}")
+        model_groups = ["generator", "discriminator"] + (["instance_noise"] if self.noise_layer is not None else [])
+        assign = self._match_variables(path, meta, arrays, model_groups)
+        if plan is not None:
+            self._check_fit_plan(path, meta["fit"], plan)
+        if hooks is not None:
+            here = [type(h.state).__name__ for h in hooks if h.state is not None]
+            saved = [entry["type"] for entry in meta["hooks"]]
+            if here != saved:
+                raise CheckpointError(
+                    f"checkpoint {path} holds the state of hooks {saved} but this fit has {here}: pass the same "
+                    "hooks (and monitor setting) as the interrupted run"
+                )
+        history_keys = sorted(k[len("history/"):] for k in arrays if k.startswith("history/"))
+        if history_keys != sorted(HISTORY_KEYS):
+            raise CheckpointError(f"checkpoint {path} has history keys {history_keys}, expected {sorted(HISTORY_KEYS)}")
+        if meta["rng"].get("bit_generator") != type(self.rng.bit_generator).__name__:
+            raise CheckpointError(f"checkpoint {path} holds a {meta['rng'].get('bit_generator')} state, this GAN uses "
+                                  f"{type(self.rng.bit_generator).__name__}")
+        self._build_optimizers()  # only once everything else matches: creates the slots, changes no weight
+        assign += self._match_variables(path, meta, arrays, ["d_optimizer", "g_optimizer"])
+        return {"path": path, "arrays": arrays, "meta": meta, "assign": assign}
+
+    def _match_variables(self, path, meta, arrays, groups):
+        """[(variable, saved value)] for the named groups; CheckpointError at the first mismatch."""
+        where = f"checkpoint {path} does not fit this GAN"
+        advice = "build the same models and GAN options as the run that wrote it"
+        here = self._variable_groups()
+        assign = []
+        for group in groups:
+            variables, saved = here[group], meta["variables"].get(group)
+            if saved is None:
+                raise CheckpointError(f"{where}: it holds no {group} variables; {advice}")
+            if len(saved) != len(variables):
+                raise CheckpointError(
+                    f"{where}: the {group} has {len(variables)} variables here but {len(saved)} in the checkpoint; {advice}"
+                )
+            for i, (v, (saved_path, saved_shape)) in enumerate(zip(variables, saved)):
+                value = arrays.get(f"{group}/{i:04d}")
+                if value is None or tuple(saved_shape) != tuple(v.shape) or value.shape != tuple(v.shape):
+                    raise CheckpointError(
+                        f"{where}: {group} variable {i} ({saved_path}) has shape {tuple(saved_shape)} in the "
+                        f"checkpoint but {v.path} has shape {tuple(v.shape)} here; {advice}"
+                    )
+                assign.append((v, value))
+        return assign
+
+    @staticmethod
+    def _check_fit_plan(path, saved, plan):
+        def describe(p):
+            length = f"steps={p['total']}" if p["sampler"] else f"{p['total']} steps on {p['n_data']} samples"
+            return f"fit({length}, batch_size={p['batch_size']}) starting at step {p['start']}"
+
+        if any(saved[k] != plan[k] for k in plan):
+            raise CheckpointError(
+                f"checkpoint {path} was written by {describe(saved)}, but this call is {describe(plan)}: call fit "
+                "with the same data and arguments as the interrupted run, or give a new fit its own checkpoint_dir"
+            )
+
+    def _apply_checkpoint(self, state, hooks=()):
+        """Assign a checked checkpoint (from ``_read_checkpoint``) to this GAN and the hooks' states."""
+        arrays, meta = state["arrays"], state["meta"]
+        for variable, value in state["assign"]:
+            variable.assign(value.astype(variable.dtype))
+        self.step, self.epoch = int(meta["step"]), int(meta["epoch"])
+        self.train_seconds, self._fit_steps = float(meta["train_seconds"]), meta["fit_steps"]
+        self.rng.bit_generator.state = meta["rng"]
+        self.history = {k: arrays[f"history/{k}"].tolist() for k in HISTORY_KEYS}
+        self.stop_training = False
+        for i, h in enumerate(h for h in hooks if h.state is not None):
+            entry = meta["hooks"][i]
+            h.state.load_state_dict({**entry["json"], **{k: arrays[f"hooks/{i}/{k}"] for k in entry["arrays"]}})
+
+    def restore(self, path):
+        """Load the checkpoint file ``path`` into this GAN, checking it first.
+
+        Restores G, D (BatchNorm statistics, Dropout and noise seed states), both optimizers, the
+        step/epoch counters, the random generator, the history and the instance-noise horizon —
+        the state to sample from or to start a new ``fit`` from. To continue an interrupted fit
+        exactly (its shuffled order, its hooks' state) use ``fit(..., resume=path)`` instead.
+
+        Raises ``CheckpointError`` (a ValueError) naming the file and the problem if it is damaged
+        (with the previous intact checkpoint to use instead) or does not match these models and
+        options; nothing is changed then.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a checkpoint file path, got {type(path).__name__}")
+        self._apply_checkpoint(self._read_checkpoint(Path(path)))
 
     def history_arrays(self):
         """The history as a dict of float NumPy arrays (one entry per generator step)."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from conftest import tiny_mlp_models
+from conftest import tiny_conv_models, tiny_mlp_models
 from gan_utils.monitor import GANTrainingWarning, Monitor, mean_pairwise_distance
 from gan_utils.training import GAN
 
@@ -85,3 +85,74 @@ def test_bad_arguments():
         Monitor(diversity_ratio=2)
     with pytest.raises(ValueError, match="at least 2 samples"):
         mean_pairwise_distance(np.zeros((1, 3)))
+
+
+def nan_data(n, rng):
+    return np.full((n, 1), np.nan, "float32")
+
+
+def linear_models():
+    """G and D without ReLU, so that NaN inputs reach the losses (ReLU can turn NaN into 0)."""
+    G = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    D = keras.Sequential([keras.Input((1,)), layers.Dense(1, activation="sigmoid")])
+    return G, D
+
+
+def test_monitor_is_on_by_default(seeded):
+    gan = GAN(*linear_models(), seed=0)
+    assert isinstance(gan.monitor, Monitor)
+    with pytest.warns(GANTrainingWarning, match="losses D real nan.*training has diverged"):
+        gan.fit(nan_data, steps=2, batch_size=8, verbose=0)
+    assert kinds(gan.monitor) == ["nan"] and gan.monitor.events[0][0] == 1
+
+
+def test_nan_weights_are_flagged_even_when_the_losses_look_fine(seeded):
+    gan = GAN(*tiny_mlp_models(), seed=0)
+    weights = gan.discriminator.get_weights()
+    weights[0][0, 0] = np.nan  # behind a ReLU: on TensorFlow relu(NaN) = 0, so D's output and losses stay finite
+    gan.discriminator.set_weights(weights)
+    monitor = Monitor()
+    with pytest.warns(GANTrainingWarning, match="the discriminator's weights contain NaN"):
+        monitor._check_d_moves(gan)
+    assert kinds(monitor) == ["nan"]
+
+
+@pytest.mark.parametrize("where", ["GAN", "fit"])
+def test_monitor_can_be_turned_off(seeded, where):
+    gan = GAN(*tiny_mlp_models(), seed=0, monitor=where != "GAN")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GANTrainingWarning)
+        gan.fit(nan_data, steps=2, batch_size=8, verbose=0, monitor=False if where == "fit" else None)
+    if where == "GAN":
+        assert gan.monitor is None
+    else:
+        assert gan.monitor.events == []
+
+
+def test_own_monitor_replaces_the_default(seeded):
+    mine = Monitor(window=5, every=2, stop=True)
+    gan = GAN(*tiny_mlp_models(), seed=0, monitor=mine)
+    assert gan.monitor is mine
+    run(gan, mine, steps=6, data=nan_data)  # also passed as a hook: it runs once, not twice
+    assert kinds(mine) == ["nan"] and gan.step == 2  # stopped by the check at step 2
+
+    gan = GAN(*tiny_mlp_models(), seed=0)
+    per_fit = Monitor(window=5, every=2)
+    with pytest.warns(GANTrainingWarning):
+        gan.fit(nan_data, steps=3, batch_size=8, verbose=0, monitor=per_fit)
+    assert kinds(per_fit) == ["nan"] and gan.monitor.events == []
+    other = Monitor(window=5, every=2)
+    run(gan, other, steps=3, data=nan_data)  # a Monitor's hook in hooks: the default stays out
+    assert kinds(other) == ["nan"] and gan.monitor.events == []
+
+
+def test_the_monitor_does_not_change_training():
+    """It reads the history and samples G in inference mode: the weights come out bit-identical."""
+    x = np.random.default_rng(2).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    weights = []
+    for monitor in (Monitor(window=10, every=5), False):
+        keras.utils.set_random_seed(2)
+        gan = GAN(*tiny_conv_models(), seed=2, monitor=monitor)  # BatchNorm and Dropout
+        gan.fit(x, batch_size=16, steps=12, verbose=0)
+        weights.append([np.array(keras.ops.convert_to_numpy(v)) for v in gan.generator.variables + gan.discriminator.variables])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))

@@ -1,5 +1,7 @@
 """Bad input gets a clear error that names the argument, before any training starts."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ import keras
 from keras import layers
 
 from conftest import tiny_conv_models, tiny_mlp_models
+from gan_utils.checkpoint import CheckpointError
 from gan_utils.training import GAN, Hook
 
 X = np.random.default_rng(0).uniform(-1, 1, (40, 8, 8, 1)).astype("float32")
@@ -32,6 +35,7 @@ INIT_CASES = [
     ({"noise_decay_steps": 0}, ValueError, "noise_decay_steps must be a positive integer"),
     ({"seed": -3}, ValueError, "seed must be a non-negative integer"),
     ({"num_classes": 0}, ValueError, "num_classes must be a positive integer"),
+    ({"monitor": "yes"}, TypeError, "monitor must be True, False or a gan_utils.monitor.Monitor"),
 ]
 
 
@@ -92,6 +96,18 @@ FIT_CASES = [
     ("cond", dict(data=X, labels=np.full(40, 3)), ValueError, r"labels must be in 0..2"),
     ("cond", dict(data=X, labels=np.zeros(39, int)), ValueError, r"labels must have shape \(40,\)"),
     ("cond", dict(data=X, labels=np.zeros(40)), TypeError, "labels must be integers"),
+    ("uncond", dict(data=X, monitor="yes"), TypeError, "monitor must be None, True, False or a gan_utils"),
+    ("uncond", dict(data=X, checkpoint_every=0), ValueError, "checkpoint_every must be a positive integer"),
+    ("uncond", dict(data=X, checkpoint_every=2.5), ValueError, "checkpoint_every must be a positive integer"),
+    ("uncond", dict(data=X, checkpoint_every=5), ValueError, "checkpoint_every needs checkpoint_dir"),
+    ("uncond", dict(data=X, checkpoint_dir="never-made"), ValueError, "checkpoint_dir needs checkpoint_every=N"),
+    ("uncond", dict(data=X, checkpoint_dir=os.devnull, checkpoint_every=2), ValueError, "exists and is not a folder"),
+    ("uncond", dict(data=X, checkpoint_dir=3, checkpoint_every=2), TypeError, "checkpoint_dir must be a folder path"),
+    ("uncond", dict(data=X, checkpoint_dir="never-made", checkpoint_every=2, checkpoint_keep=1), ValueError,
+     r"checkpoint_keep must be an integer >= 2"),
+    ("uncond", dict(data=X, resume=True), ValueError, "resume=True needs checkpoint_dir"),
+    ("uncond", dict(data=X, resume="no/such/ckpt-00000004.npz"), CheckpointError, "no such checkpoint file"),
+    ("uncond", dict(data=X, resume=4), TypeError, "resume must be True, False or a checkpoint file path"),
 ]
 
 
@@ -108,6 +124,7 @@ def test_bad_fit_arguments_fail_before_training(kind, kwargs, error, match):
         gan.fit(data, **kwargs)
     assert gan.step == 0 and not gan.history["step"]
     assert all(np.array_equal(a, b) for a, b in zip(before, D.get_weights()))
+    assert not os.path.exists("never-made")
 
 
 @pytest.mark.parametrize(
@@ -125,3 +142,11 @@ def test_frozen_models_are_refused_before_training():
     G.trainable = False
     with pytest.raises(ValueError, match="generator has no trainable weights"):
         gan.fit(np.zeros((16, 1), "float32"), batch_size=8, steps=1)
+
+
+def test_restore_needs_a_path():
+    gan = GAN(*conv())
+    with pytest.raises(TypeError, match="path must be a checkpoint file path"):
+        gan.restore(None)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        gan.restore("no/such/ckpt-00000004.npz")
