@@ -9,7 +9,7 @@ OLDEST_PY := $(OLDEST_VENV)/bin/python
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install test unit unit-jax unit-oldest notebooks figures student lab clean
+.PHONY: install test unit unit-jax unit-oldest notebooks figures student lab bench clean
 
 $(STAMP): requirements.txt requirements-jax.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ figures: install
 # Student copies of the notebooks: solutions become exercises (scripts/make_student.py).
 student: install
 	$(PY) scripts/make_student.py notebooks/*.ipynb --out build/student
+
+# Benchmark (benchmarks/bench.py): loop overhead, time to quality, notebook times, the TF tutorial's DCGAN.
+# All parts take one to two hours; e.g. make bench BENCH_ARGS="--only loop" or BENCH_ARGS=--quick.
+bench: $(STAMP)
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks

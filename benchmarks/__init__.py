@@ -1,0 +1,1 @@
+"""The collection's benchmark (``make bench``); see ``benchmarks/bench.py``."""
