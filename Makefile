@@ -35,12 +35,13 @@ unit: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q
 
 unit-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest tests -q
+	KERAS_BACKEND=jax GAN_SKIP_BENCH_QUICK=1 $(PY) -m pytest tests -q
 
 # The unit tests on tensorflow 2.20 + keras 3.13.2 (Colab's stack) and every other lower bound of
-# requirements.txt; TensorFlow backend only, to keep `make test` short.
+# requirements.txt; TensorFlow backend only, to keep `make test` short. The quick benchmark run
+# (tests/test_bench.py) runs once, in `make unit`; unit-jax and unit-oldest skip it.
 unit-oldest: install
-	KERAS_BACKEND=tensorflow $(OLDEST_PY) -m pytest tests -q
+	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q
 
 # Every notebook in quick mode (its figures go to build/nbval-figures/), then notebook 01 once more:
 # its PNG files must come out byte-identical (tests/test_figures_reproducible.py).
