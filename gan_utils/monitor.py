@@ -158,7 +158,8 @@ class Monitor:
         digest = digest.hexdigest()
         if not finite:  # ReLU can hide NaN weights from the losses (relu(NaN) = 0 on TensorFlow)
             self._warn(gan, "nan", "the discriminator's weights contain NaN or infinite values")
-        if self._d_digest is not None and d_iterations > self._d_steps_at_probe and digest == self._d_digest:
+        elif self._d_digest is not None and d_iterations > self._d_steps_at_probe and digest == self._d_digest:
+            # (NaN weights never change either: that is divergence, reported above, not a frozen D)
             self._warn(gan, "d_frozen", f"{d_iterations - self._d_steps_at_probe} D updates left its weights unchanged")
         self._d_digest, self._d_steps_at_probe = digest, d_iterations
 

@@ -46,7 +46,7 @@ def per_call(fn, n):
     return best
 
 
-def main(steps=300, reps=3):
+def main(steps=300, reps=5):
     keras.utils.set_random_seed(0)
     cases = {
         "1-D MLP": (mlp, lambda n, r: r.normal(4.0, 1.0, (n, 1)).astype("float32")),

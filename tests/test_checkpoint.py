@@ -21,9 +21,9 @@ from gan_utils.training import GAN, Hook, WeightAverage
 
 TESTS = Path(__file__).parent
 
-# One training run in a fresh process: a conv GAN with BatchNorm in G and D, Dropout in D, instance
-# noise, soft labels, a weight average and a monitor that checks every 5 steps. 96 images in batches
-# of 16: 6 steps per epoch, 30 steps; checkpoints every 5 steps all fall inside an epoch.
+# One training run in a fresh process: a conditional conv GAN with BatchNorm in G and D, Dropout in D,
+# instance noise, soft labels, a weight average and a monitor that checks every 5 steps. 96 labelled
+# images in batches of 16: 6 steps per epoch, 30 steps; checkpoints every 5 steps all fall inside an epoch.
 SCRIPT = r"""
 import hashlib, json, sys, time
 import keras, numpy as np
@@ -33,16 +33,18 @@ from gan_utils.monitor import Monitor
 from gan_utils.training import GAN, Hook, WeightAverage
 ckpt_dir, mode = sys.argv[2], sys.argv[3]
 keras.utils.set_random_seed(11)
-G, D = tiny_conv_models()
-x = np.random.default_rng(11).uniform(-1, 1, (96, 8, 8, 1)).astype("float32")
-gan = GAN(G, D, seed=11, real_label=(0.8, 1.0), instance_noise=0.2, monitor=Monitor(window=10, every=5, n_diversity=16))
+G, D = tiny_conv_models(conditional=True, num_classes=3)
+rng = np.random.default_rng(11)
+x, y = rng.uniform(-1, 1, (96, 8, 8, 1)).astype("float32"), rng.integers(0, 3, 96)
+gan = GAN(G, D, num_classes=3, seed=11, real_label=(0.8, 1.0), instance_noise=0.2,
+          monitor=Monitor(window=10, every=5, n_diversity=16))
 average = WeightAverage(G, start_step=3)
 seen = []
 hooks = [average.hook(), Hook(lambda g: seen.append(g.step), every=1)]
 if mode == "slow":
     hooks.append(Hook(lambda g: time.sleep(0.15), every=1))  # time for the test to kill it part-way
 kwargs = {} if mode == "plain" else dict(checkpoint_dir=ckpt_dir, checkpoint_every=5, resume=True)
-gan.fit(x, batch_size=16, epochs=5, verbose=0, hooks=hooks, **kwargs)
+gan.fit(x, y, batch_size=16, epochs=5, verbose=0, hooks=hooks, **kwargs)
 h = hashlib.sha256()
 for v in G.variables + D.variables + gan.d_optimizer.variables + gan.g_optimizer.variables:
     h.update(np.asarray(keras.ops.convert_to_numpy(v)).tobytes())  # BatchNorm statistics, seed states
@@ -71,6 +73,7 @@ def result(proc):
 
 
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
+    """Also shows that fresh processes with the same seed train bit-identical weights on CPU."""
     plain = start(tmp_path / "unused", "plain")  # the uninterrupted run, alongside
     victim = start(tmp_path / "ckpt", "slow")
     deadline = time.monotonic() + 300
