@@ -898,7 +898,7 @@ class GAN:
 
         Raises ``CheckpointError`` (a ValueError) naming the file and the problem if it is damaged
         (with the previous intact checkpoint to use instead) or does not match these models and
-        options; nothing is changed then.
+        options; no weight, counter or random state is changed then.
         """
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a checkpoint file path, got {type(path).__name__}")
