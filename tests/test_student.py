@@ -191,9 +191,11 @@ def test_exercise_solution_passes_stub_raises_wrong_answers_fail(tmp_path_factor
         run_exercise(context(path, tmp_path_factory), stub, check)
 
     for wrong in WRONG[exercise_id(nb, i, number)]:
-        with pytest.raises(AssertionError):
+        with pytest.raises((AssertionError, ValueError)) as refused:
             answer = make_student.replace_regions(source, wrong)
             run_exercise(context(path, tmp_path_factory), answer, check, wrong=True)
+        if refused.type is ValueError:  # Keras < 3.15 refuses to build a model whose label input is unused
+            assert "not connected" in str(refused.value), refused.value
 
 
 # -- the script's own checks
