@@ -2,7 +2,8 @@
 
 Each exercise is run in isolation, after the notebook's cells that come before its first exercise (imports and
 settings, in quick mode): the solution passes its self-check, the student's stub raises NotImplementedError,
-and typical wrong answers fail the self-check with an AssertionError.
+and typical wrong answers fail the self-check with an AssertionError (or, on Keras < 3.15, are refused when
+the model is built).
 """
 
 import contextlib
