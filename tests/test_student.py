@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-LAB = [p for p in NOTEBOOKS if p.name[:2] in ("01", "02", "03")]  # the notebooks with the course's exercises
+LAB = [p for p in NOTEBOOKS if p.name[:2] in ("01", "02", "03", "04")]  # the notebooks with the course's exercises
 _spec = importlib.util.spec_from_file_location("make_student", ROOT / "scripts" / "make_student.py")
 make_student = importlib.util.module_from_spec(_spec)
 sys.modules["make_student"] = make_student  # dataclasses look their module up there
@@ -73,6 +73,27 @@ WRONG = {
         ["hit = predicted == requested\n"
          "return np.array([hit[requested == k].mean() if np.any(requested == k) else 0.0 for k in range(num_classes)])"],
         ["return np.full(num_classes, np.mean(predicted == requested))"],
+    ],
+    "ex1_minibatch_std": [
+        ["spread = np.sqrt(x.var(axis=1) + 1e-8).mean()\n"
+         "return np.concatenate([x, np.full((len(x), 1), spread, dtype=np.float32)], axis=1)"],  # std over features
+        ["spread = np.sqrt(x.var(axis=0, ddof=1) + 1e-8).mean()\n"
+         "return np.concatenate([x, np.full((len(x), 1), spread, dtype=np.float32)], axis=1)"],  # ddof=1, not ProGAN's
+        ["return np.full((len(x), 1), np.sqrt(x.var(axis=0) + 1e-8).mean(), dtype=np.float32)"],  # replaces the features
+        ["return np.concatenate([x, np.full((len(x), 1), x.std(), dtype=np.float32)], axis=1)"],  # std of all values
+    ],
+    "ex2_welch_compare": [
+        ["diff = b.mean() - a.mean()\npooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)\n"
+         "if pooled == 0:\n    return diff, 0.0, float(diff == 0)\n"
+         "p = stats.ttest_ind(b, a, equal_var=True).pvalue\nreturn diff, pooled, float(p)"],  # Student's t-test, not Welch's
+        ["diff = b.mean() - a.mean()\npooled = np.sqrt((a.var() + b.var()) / 2)\n"
+         "if pooled == 0:\n    return diff, 0.0, float(diff == 0)\n"
+         "p = stats.ttest_ind(b, a, equal_var=False).pvalue\nreturn diff, pooled, float(p)"],  # ddof=0
+        ["diff = a.mean() - b.mean()\npooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)\n"
+         "if pooled == 0:\n    return diff, 0.0, float(diff == 0)\n"
+         "p = stats.ttest_ind(b, a, equal_var=False).pvalue\nreturn diff, pooled, float(p)"],  # baseline - other
+        ["diff = b.mean() - a.mean()\npooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)\n"
+         "p = stats.ttest_ind(b, a, equal_var=False).pvalue\nreturn diff, pooled, float(p)"],  # no zero-spread case: p is NaN
     ],
 }
 

@@ -1,0 +1,77 @@
+"""Layers for discriminators: minibatch standard deviation (Karras et al. 2018, ProGAN).
+
+A discriminator that looks at one sample at a time cannot see that a whole batch of fakes is the
+same point: mode collapse is invisible to it. ``MinibatchStdDev`` gives D one extra feature, the
+average standard deviation of its input across the batch (or across small groups of the batch),
+appended to every sample. A collapsed batch of fakes has a value near 0 there while a real batch
+does not, so D can reject collapse and G is pushed to spread out.
+
+The layer has no weights and computes the same thing in training and inference, so it behaves
+identically inside a frozen discriminator (``D.trainable = False`` in the combined model D(G(z))),
+and the generator receives a gradient through it there.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class MinibatchStdDev(keras.layers.Layer):
+    """Append the batch's mean standard deviation as one extra feature (last axis).
+
+    Input ``(N, ..., C)``, output ``(N, ..., C + 1)``: for a dense input ``(N, F)`` one more
+    feature, for images ``(N, H, W, C)`` one more channel. The extra value is the standard
+    deviation of each input coordinate across the samples of a group, averaged over all
+    coordinates (one number per group), and is the same for every sample of the group.
+
+    Args:
+        group_size: samples per group; ``None`` (default) uses the whole batch as one group.
+            With a group size the batch size must be a multiple of it; sample ``i`` belongs to
+            group ``i % (N // group_size)`` (as in ProGAN's reference code).
+        epsilon: added to the variance before the square root (a finite gradient at 0).
+
+    The trainer feeds D separate real and fake batches, so each batch's feature describes only
+    real or only fake samples: exactly the contrast that reveals a collapsed generator.
+    """
+
+    def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        if group_size is not None and (
+            isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 2
+        ):
+            raise ValueError(f"group_size must be None or an integer >= 2, got {group_size!r}")
+        if not epsilon > 0:
+            raise ValueError(f"epsilon must be positive, got {epsilon!r}")
+        self.group_size = group_size
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        x = ops.convert_to_tensor(x)
+        rest = tuple(x.shape[1:])  # static feature shape (..., C)
+        if any(d is None for d in rest):
+            raise ValueError(f"MinibatchStdDev needs a static feature shape, got {x.shape}")
+        batch = ops.shape(x)[0]
+        group = self.group_size
+        if group is None:
+            groups = ops.expand_dims(x, 1)  # (N, 1, ...): one group of N samples
+        else:
+            groups = ops.reshape(x, (group, -1) + rest)  # (group, N // group, ...)
+        centred = groups - ops.mean(groups, axis=0, keepdims=True)
+        std = ops.sqrt(ops.mean(ops.square(centred), axis=0) + self.epsilon)  # (M, ...) per coordinate
+        feature = ops.mean(std, axis=tuple(range(1, 1 + len(rest))))  # (M,): one number per group
+        if group is None:
+            feature = ops.broadcast_to(feature, (batch,))
+        else:
+            feature = ops.tile(feature, (group,))  # sample i -> group i % M
+        feature = ops.reshape(ops.cast(feature, x.dtype), (-1,) + (1,) * len(rest))  # (N, 1, ..., 1)
+        feature = ops.broadcast_to(feature, tuple(ops.shape(x)[:-1]) + (1,))  # (N, ..., 1)
+        return ops.concatenate([x, feature], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (None if input_shape[-1] is None else input_shape[-1] + 1,)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
