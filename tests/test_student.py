@@ -48,17 +48,14 @@ WRONG = {
         ['h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
          'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\n'
          "h = layers.BatchNormalization()(h)\nh = layers.LeakyReLU(0.2)(h)\n"
-         'h = layers.Flatten()(h)\nh = layers.Dense(D_HIDDEN)(h)\nh = layers.LeakyReLU(0.2)(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
+         'h = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
         ['h = layers.Conv2D(D_FILTERS, KERNEL, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
          "h = layers.MaxPooling2D()(h)\n"
          'h = layers.Conv2D(2 * D_FILTERS, KERNEL, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.MaxPooling2D()(h)\nh = layers.Flatten()(h)\nh = layers.Dense(D_HIDDEN)(h)\nh = layers.LeakyReLU(0.2)(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
+         'h = layers.MaxPooling2D()(h)\nh = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
         ['h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
          'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
-         "h = layers.Flatten()(h)\nh = layers.Dense(D_HIDDEN)(h)\nh = layers.LeakyReLU(0.2)(h)\np_real = layers.Dense(1)(h)"],  # no sigmoid
-        ['h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],  # no hidden layer
+         "h = layers.Flatten()(h)\np_real = layers.Dense(1)(h)"],  # no sigmoid
     ],
     "ex2_slerp": [
         ["return (1 - t) * z0 + t * z1"],  # linear interpolation
