@@ -102,9 +102,10 @@ def main(argv=None):
         tables.append(quality_tables(data))
     if "notebooks" in args.only:
         from benchmarks import nbtimes
+        from benchmarks.notebook_code import NOTEBOOKS
 
         modes = ["setup-only"] if args.quick else args.notebook_modes
-        notebooks = ("mlp",) if args.quick else ("mlp", "dcgan", "cgan")  # a kernel start costs ~10 s
+        notebooks = ("mlp",) if args.quick else tuple(NOTEBOOKS)  # every notebook; --quick: one (a kernel start costs ~10 s)
         data = nbtimes.run(modes, notebooks, timeout=args.notebook_timeout, log=log)
         store("notebooks", {"modes": modes}, data)
         tables.append(notebook_table(data))
