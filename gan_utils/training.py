@@ -121,19 +121,28 @@ class Hook:
 
 
 class WeightAverage:
-    """Running (Polyak) average of a model's weights over the generator steps after ``start_step``.
+    """Average of a model's weights over the generator steps after ``start_step``.
 
     GAN training tends to circle the equilibrium; the average of G's recent weights sits closer to
     its centre than any single iterate. Pass ``average.hook()`` to ``GAN.fit`` and, after training,
     ``model.set_weights(average.averaged_weights())``.
+
+    ``decay=None`` (default): the running (Polyak) mean of every update since ``start_step``.
+    ``decay`` in (0, 1): an exponential moving average, ``mean <- decay * mean + (1 - decay) * w``
+    per update, which remembers about ``1 / (1 - decay)`` updates (with ``hook(every=N)``, that many
+    times N generator steps). Every weight is averaged, BatchNorm's moving statistics included.
     """
 
-    def __init__(self, model, start_step=0):
+    def __init__(self, model, start_step=0, decay=None):
         if not isinstance(model, keras.Model):
             raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
         if isinstance(start_step, bool) or not isinstance(start_step, (int, np.integer)) or start_step < 0:
             raise ValueError(f"start_step must be a non-negative integer, got {start_step!r}")
+        if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float, np.floating))
+                                  or not 0.0 < float(decay) < 1.0):
+            raise ValueError(f"decay must be None (a running mean) or a float in (0, 1), got {decay!r}")
         self.model, self.start_step = model, int(start_step)
+        self.decay = None if decay is None else float(decay)
         self.count, self._mean = 0, None
 
     def update(self, gan):
@@ -144,9 +153,12 @@ class WeightAverage:
         self.count += 1
         if self._mean is None:
             self._mean = [w.astype(np.float64) for w in weights]
-        else:
+        elif self.decay is None:
             for m, w in zip(self._mean, weights):
                 m += (w - m) / self.count
+        else:
+            for m, w in zip(self._mean, weights):
+                m += (1.0 - self.decay) * (w - m)
 
     def hook(self, every=1):
         """A ``Hook`` that updates the average every ``every`` generator steps (saved in checkpoints)."""
@@ -154,7 +166,7 @@ class WeightAverage:
 
     def state_dict(self):
         """The running average for a checkpoint: ``count`` and the float64 means."""
-        state = {"count": self.count, "start_step": self.start_step}
+        state = {"count": self.count, "start_step": self.start_step, "decay": -1.0 if self.decay is None else self.decay}
         for i, m in enumerate(self._mean or []):
             state[f"mean_{i:04d}"] = m
         return state
@@ -162,6 +174,8 @@ class WeightAverage:
     def load_state_dict(self, state):
         """Restore what ``state_dict`` returned."""
         self.count, self.start_step = int(state["count"]), int(state["start_step"])
+        decay = float(state.get("decay", -1.0))
+        self.decay = None if decay < 0 else decay
         means = [state[k] for k in sorted(state) if k.startswith("mean_")]
         self._mean = [np.array(m, dtype=np.float64) for m in means] or None
 

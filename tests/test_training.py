@@ -185,6 +185,30 @@ def test_weight_average_is_the_mean_of_the_averaged_steps(seeded):
         WeightAverage(G, start_step=100).averaged_weights()
 
 
+def test_weight_average_with_decay_is_an_exponential_moving_average(seeded):
+    from gan_utils.training import WeightAverage
+
+    G, D = tiny_mlp_models()
+    gan = GAN(G, D, seed=0)
+    average = WeightAverage(G, decay=0.5)
+    seen = []
+    record = Hook(lambda g: seen.append([w.astype(np.float64) for w in G.get_weights()]), every=1)
+    gan.fit(lambda n, rng: rng.normal(size=(n, 1)).astype("float32"), steps=5, batch_size=8, verbose=0,
+            hooks=[average.hook(), record])
+    expected = seen[0]
+    for step in seen[1:]:
+        expected = [0.5 * e + 0.5 * w for e, w in zip(expected, step)]
+    for got, want, last in zip(average.averaged_weights(), expected, seen[-1]):
+        assert np.allclose(got, want, atol=1e-6)
+    assert any(not np.allclose(want, last) for want, last in zip(expected, seen[-1])), "the average lags the weights"
+    restored = WeightAverage(G)
+    restored.load_state_dict(average.state_dict())
+    assert restored.decay == 0.5 and restored.count == 5
+    for bad in (0.0, 1.0, 1.5, -0.1, True, "0.9"):
+        with pytest.raises(ValueError, match="decay must be None"):
+            WeightAverage(G, decay=bad)
+
+
 def test_default_noise_decay_ends_with_the_first_fit(seeded):
     G, D = tiny_mlp_models()
     gan = GAN(G, D, instance_noise=0.4, seed=0)
