@@ -1,0 +1,26 @@
+"""scripts/dcgan_variants.py (how notebook 02's discriminator was chosen) runs end to end on a tiny budget."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("dcgan_variants", ROOT / "scripts" / "dcgan_variants.py")
+dcgan_variants = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dcgan_variants)
+
+
+@pytest.mark.parametrize("extra", [[], ["--hidden", "16", "--dropout", "0.3", "--ema", "0.9", "--dsteps", "2"]])
+def test_variant_runs_and_reports_every_epoch(tmp_path, capsys, extra):
+    results = dcgan_variants.main(["--name", "tiny", "--epochs", "2", "--decay", "1", "--n-train", "640",
+                                   "--n-eval", "200", "--gf", "16", "--df", "8", "--save", str(tmp_path), *extra])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert lines == results and [r["n"] for r in results] == [200, 10_000]
+    assert results[-1]["step"] == 2 * (640 // 64) // (2 if extra else 1)
+    for r in results:
+        assert 0 <= r["raw"]["cov"] <= 10 and 0 < r["raw"]["conf"] <= 1 and r["raw"]["fd"] > 0
+        assert sum(r["raw"]["hist"]) == pytest.approx(1, abs=0.01)
+    assert ("ema" in results[-1]) == bool(extra)
+    assert (tmp_path / "tiny_G.keras").exists() and (tmp_path / "tiny_G_ema.keras").exists() == bool(extra)
