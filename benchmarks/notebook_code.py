@@ -14,7 +14,8 @@ it reads each notebook with nbformat and executes, in one fresh namespace per no
    never its training.
 
 The keyword arguments of the notebook's ``GAN(...)`` call and of its ``gan.fit(...)`` call are read
-from the training cell's syntax tree and evaluated in that namespace (inside a function, such as
+from the training cell's syntax tree and evaluated in that namespace (a ``WeightAverage(...)`` the
+cell builds for its hooks is rebuilt around the benchmark's generator) (inside a function, such as
 notebook 01's ``train_gan``, its parameters take their default values; ``seed`` the notebook's).
 """
 
@@ -202,6 +203,19 @@ class NotebookCode:
         with notebook_environment(self.quick):
             self._exec(ast.Module(body=kept, type_ignores=[]))
 
-    def fit_arguments(self):
-        """The notebook's ``gan.fit(...)`` arguments: (positional, keywords), evaluated now."""
+    def fit_arguments(self, generator=None):
+        """The notebook's ``gan.fit(...)`` arguments: (positional, keywords), evaluated now.
+
+        With ``generator`` (the benchmark's G), the training cell's ``name = WeightAverage(...)``
+        assignments are evaluated first, with the notebook's name ``generator`` bound to it, so a
+        hook such as ``average.hook(...)`` averages the benchmark's G as the notebook's averages its own.
+        """
+        if generator is not None:
+            for node in ast.walk(self.training_cell):
+                if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                        and _call_name(node.value) == "WeightAverage"):
+                    scope = {**self.ns, "generator": generator}
+                    value = eval(compile(ast.Expression(node.value), str(self.path), "eval"), scope)
+                    for target in node.targets:
+                        self.ns[target.id] = value
         return self._evaluate(*self._find_call("fit"))

@@ -30,6 +30,14 @@ make_student = importlib.util.module_from_spec(_spec)
 sys.modules["make_student"] = make_student  # dataclasses look their module up there
 _spec.loader.exec_module(make_student)
 
+# Notebook 02's discriminator, in pieces for its wrong answers.
+_D_CONVS = ('h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
+            "h = layers.Dropout(D_DROPOUT)(h)\n"
+            'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
+            "h = layers.Dropout(D_DROPOUT)(h)\n")
+_D_HEAD = ('h = layers.Flatten()(h)\nh = layers.Dense(D_HIDDEN)(h)\nh = layers.LeakyReLU(0.2)(h)\n'
+           'p_real = layers.Dense(1, activation="sigmoid")(h)')
+
 # Wrong answers, one replacement per solution region of the exercise cell (code without indentation).
 WRONG = {
     "ex1_discriminator_targets": [
@@ -45,17 +53,13 @@ WRONG = {
         ["return np.log(np.clip(d_fake, EPS, 1 - EPS))", "return np.log(1 - np.clip(d_fake, EPS, 1 - EPS))"],
     ],
     "ex1_discriminator": [
-        ['h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\n'
-         "h = layers.BatchNormalization()(h)\nh = layers.LeakyReLU(0.2)(h)\n"
-         'h = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
-        ['h = layers.Conv2D(D_FILTERS, KERNEL, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
-         "h = layers.MaxPooling2D()(h)\n"
-         'h = layers.Conv2D(2 * D_FILTERS, KERNEL, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.MaxPooling2D()(h)\nh = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],
-        ['h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(image)\nh = layers.LeakyReLU(0.2)(h)\n'
-         'h = layers.Conv2D(2 * D_FILTERS, KERNEL, strides=2, padding="same")(h)\nh = layers.LeakyReLU(0.2)(h)\n'
-         "h = layers.Flatten()(h)\np_real = layers.Dense(1)(h)"],  # no sigmoid
+        [(_D_CONVS + _D_HEAD).replace("h = layers.Dropout(D_DROPOUT)(h)\nh = layers.Flatten",
+                                      "h = layers.BatchNormalization()(h)\nh = layers.Flatten")],  # BatchNorm in D
+        [_D_CONVS.replace('strides=2, padding="same")(image)', 'padding="same")(image)\nh = layers.MaxPooling2D()(h)')
+         .replace('strides=2, padding="same")(h)', 'padding="same")(h)\nh = layers.MaxPooling2D()(h)') + _D_HEAD],  # pooling
+        [_D_CONVS + _D_HEAD.replace('layers.Dense(1, activation="sigmoid")', "layers.Dense(1)")],  # no sigmoid
+        [_D_CONVS + 'h = layers.Flatten()(h)\np_real = layers.Dense(1, activation="sigmoid")(h)'],  # no hidden layer
+        [_D_CONVS.replace("h = layers.Dropout(D_DROPOUT)(h)\n", "") + _D_HEAD],  # no Dropout
     ],
     "ex2_slerp": [
         ["return (1 - t) * z0 + t * z1"],  # linear interpolation
