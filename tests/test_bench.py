@@ -72,8 +72,21 @@ def test_quality_and_peer_parts(quick_run):
     assert "cond_accuracy" in quality["cgan"]["evaluations"][0]
     for r in quality.values():
         assert r["evaluations"] and np.isfinite(r["evaluations"][-1]["frechet"]) and r["thresholds"]
+    assert "averaged" in quality["dcgan"]["scored"] and quality["cgan"]["scored"] == "G as trained"
     peer = results["peer"]["results"]
     assert peer["evaluations"] and set(peer["thresholds"]) == set(quality["dcgan"]["thresholds"])
+
+
+def test_notebook_weight_average_follows_the_benchmarks_generator():
+    from gan_utils.training import WeightAverage
+
+    nb = NotebookCode("dcgan", quick=True)
+    nb.load_data()
+    nb.load_training_defs()
+    G, _ = nb.build_models()
+    _, fit_kwargs = nb.fit_arguments(generator=G)
+    averages = [h.state for h in fit_kwargs["hooks"] if isinstance(h.state, WeightAverage)]
+    assert len(averages) == 1 and averages[0].model is G and averages[0].decay == nb.ns["EMA_DECAY"]
 
 
 def test_notebooks_part(quick_run):
