@@ -31,6 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 _STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} .*\] )")
 
 
+def _relative_paths(text):
+    """Warnings name their source file by absolute path; keep the stored outputs free of this machine's folders."""
+    return text.replace(str(ROOT) + "/", "")
+
+
 def _drop_startup_noise(nb):
     for cell in nb.cells:
         outputs = []
@@ -39,7 +44,7 @@ def _drop_startup_noise(nb):
                 kept = [line for line in out["text"].splitlines(True) if not _STARTUP_NOISE.match(line)]
                 if not kept:
                     continue
-                out["text"] = "".join(kept)
+                out["text"] = _relative_paths("".join(kept))
             outputs.append(out)
         if cell.cell_type == "code":
             cell.outputs = outputs
