@@ -14,9 +14,9 @@ it reads each notebook with nbformat and executes, in one fresh namespace per no
    never its training.
 
 The keyword arguments of the notebook's ``GAN(...)`` call and of its ``gan.fit(...)`` call are read
-from the training cell's syntax tree and evaluated in that namespace (a ``WeightAverage(...)`` the
-cell builds for its hooks is rebuilt around the benchmark's generator) (inside a function, such as
-notebook 01's ``train_gan``, its parameters take their default values; ``seed`` the notebook's).
+from the training cell's syntax tree and evaluated in that namespace (inside a function, such as
+notebook 01's ``train_gan``, its parameters take their default values; ``seed`` the notebook's). A
+``WeightAverage(...)`` the cell builds for its hooks is rebuilt around the benchmark's generator.
 """
 
 from __future__ import annotations
