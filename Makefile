@@ -8,6 +8,9 @@ OLDEST_VENV ?= .venv-oldest
 OLDEST_PY := $(OLDEST_VENV)/bin/python
 OLDEST_STAMP := $(OLDEST_VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
+# pytest-xdist workers for the test targets (each test file, each notebook, stays in one worker).
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadfile
 
 .PHONY: install test unit unit-jax unit-oldest notebooks figures student lab bench clean
 
@@ -32,23 +35,23 @@ test: install
 	$(MAKE) unit unit-jax unit-oldest notebooks
 
 unit: install
-	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q
+	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q $(XDIST)
 
 unit-jax: install
-	KERAS_BACKEND=jax GAN_SKIP_BENCH_QUICK=1 $(PY) -m pytest tests -q
+	KERAS_BACKEND=jax GAN_SKIP_BENCH_QUICK=1 $(PY) -m pytest tests -q $(XDIST)
 
 # The unit tests on tensorflow 2.20 + keras 3.13.2 (Colab's stack) and every other lower bound of
 # requirements.txt; TensorFlow backend only, to keep `make test` short. The quick benchmark run
 # (tests/test_bench.py) runs once, in `make unit`; unit-jax and unit-oldest skip it.
 unit-oldest: install
-	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q
+	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q $(XDIST)
 
 # Every notebook in quick mode (its figures go to build/nbval-figures/), then notebook 01 once more:
 # its PNG files must come out byte-identical (tests/test_figures_reproducible.py).
 NBVAL_FIGURES := $(CURDIR)/build/nbval-figures
 notebooks: install
 	rm -rf $(NBVAL_FIGURES)
-	GAN_QUICK=1 GAN_FIGURES_DIR=$(NBVAL_FIGURES) $(PY) -m pytest --nbval-lax --nbval-current-env -q notebooks/*.ipynb
+	GAN_QUICK=1 GAN_FIGURES_DIR=$(NBVAL_FIGURES) $(PY) -m pytest --nbval-lax --nbval-current-env -q $(XDIST) notebooks/*.ipynb
 	GAN_QUICK=1 GAN_REFERENCE_FIGURES=$(NBVAL_FIGURES) $(PY) -m pytest -q tests/test_figures_reproducible.py
 
 # Full mode: re-run every notebook in place and write figures/NN_name/. QUICK=1: quick mode, executed

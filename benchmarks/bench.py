@@ -129,12 +129,15 @@ def loop_tables(data):
     rows = [
         (r["title"], r["batch_size"], r["gan_utils_its_per_s"], r["fused_its_per_s"],
          f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f})",
-         r.get("no_monitor_its_per_s"), r.get("no_monitor_ratio_median"))
+         r.get("no_monitor_its_per_s"), r.get("no_monitor_ratio_median"),
+         r.get("plain_its_per_s"), r.get("plain_ratio_median"), r.get("gan_utils_vs_plain_median"))
         for r in data.values()
     ]
-    header = ("model", "batch", "gan_utils it/s", "fused it/s", "ratio", "monitor=False it/s", "its ratio")
+    header = ("model", "batch", "gan_utils it/s", "fused it/s", "ratio", "monitor=False it/s", "its ratio",
+              "plain loop it/s", "plain / fused", "gan_utils / plain")
     out = ["Loop overhead (median it/s of interleaved blocks; ratio = gan_utils / fused, median and range of the pairs;"
-           " gan_utils as the notebooks run it, and with its default training monitor off)",
+           " gan_utils as the notebooks run it, with its default training monitor off, and a plain loop of the same"
+           " four Keras calls with no bookkeeping)",
            table(header, rows)]
     names = list(next(iter(data.values()))["per_call_us"])
     rows = [(name, *(r["per_call_us"][name] for r in data.values())) for name in names]

@@ -6,7 +6,9 @@ set-ups train side by side: ``GAN.fit`` (the loop the notebooks run) and ``Fused
 compiled step per iteration, same models, batch, optimizers and draws). Blocks of the two
 alternate (A B, B A, ...) so that both see the same machine load; the result is the median
 iterations per second of each and the median of the paired ratios (gan_utils / fused; 1.0
-means no overhead). Where ``GAN.fit`` runs its training monitor by default, the loop is timed as
+means no overhead). A third set-up, ``plain_loop``, makes only the four Keras calls of an
+iteration (no history, hooks or checks): it separates what the trainer adds from what the
+``train_on_batch`` design itself costs. Where ``GAN.fit`` runs its training monitor by default, the loop is timed as
 the notebooks run it (monitor on) and also with ``monitor=False``, a third interleaved variant.
 
 Then, where the time of one gan_utils iteration goes: each call the loop makes, timed alone
@@ -30,6 +32,7 @@ MODELS = ("mlp", "dcgan", "cgan")
 #: whether GAN.fit runs a training monitor by default (then also timed with monitor=False)
 HAS_MONITOR = "monitor" in inspect.signature(GAN.fit).parameters
 NO_MONITOR = "gan_utils, monitor=False"
+PLAIN = "plain train_on_batch loop"
 TITLES = {"mlp": "1-D MLP GAN (01)", "dcgan": "DCGAN (02)", "cgan": "CGAN (03)"}
 
 
@@ -76,6 +79,7 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
     }
     if HAS_MONITOR:  # the same loop without the training monitor the trainer runs by default
         runs[NO_MONITOR] = lambda n: trainer.fit(data, labels, batch_size=batch, steps=n, verbose=0, monitor=False)
+    runs[PLAIN] = plain_loop(GAN(*nb.build_models(), **nb.gan_kwargs(**overrides)), data, labels, batch)
     compile_s = {name: _timed(run, 2) for name, run in runs.items()}  # tracing and compilation
     per_step = max(_timed(runs["gan_utils"], 3) / 3, 1e-4)
     steps = int(np.clip(round(block_seconds / per_step), 3, 20_000))
@@ -85,6 +89,8 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
         for name in names[r % len(names) :] + names[: r % len(names)]:
             speeds[name].append(steps / _timed(runs[name], steps))
     ratios = [a / b for a, b in zip(speeds["gan_utils"], speeds["fused"])]
+    plain_ratios = [a / b for a, b in zip(speeds[PLAIN], speeds["fused"])]
+    own_ratios = [a / b for a, b in zip(speeds["gan_utils"], speeds[PLAIN])]
     result = {
         "title": TITLES[key],
         "notebook": nb.path.name,
@@ -102,6 +108,9 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
         "ratio_min": float(np.min(ratios)),
         "ratio_max": float(np.max(ratios)),
         "monitor_on_by_default": HAS_MONITOR,
+        "plain_its_per_s": float(np.median(speeds[PLAIN])),
+        "plain_ratio_median": float(np.median(plain_ratios)),
+        "gan_utils_vs_plain_median": float(np.median(own_ratios)),
         "per_call_us": per_call_costs(trainer, data, labels, batch, calls),
     }
     if HAS_MONITOR:
@@ -112,6 +121,54 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
     if profile:
         result["profile"] = profile_fit(runs["gan_utils"], max(3, steps // 2))
     return result
+
+
+def plain_loop(gan, data, labels, batch):
+    """The design's floor: a loop making only the four Keras calls of one gan_utils iteration.
+
+    Per iteration: the same host draws as ``GAN.fit`` and the fused step (real batch, z and labels,
+    instance noise), ``G.predict_on_batch``, two ``D.train_on_batch`` (real, fake), the
+    ``D.trainable`` toggles and ``combined.train_on_batch``, with preallocated float32 targets and
+    nothing else: no history, hooks, monitor or checks. ``gan_utils / plain`` is what the trainer
+    adds; ``plain / fused`` is what calling Keras four times costs against one compiled step.
+    Returns ``run(steps)``.
+    """
+    G, D, combined, noise = gan.generator, gan.discriminator, gan.combined, gan.noise_layer
+    rng, n, cond = np.random.default_rng(gan.seed), batch, gan.conditional
+    real_t = np.full((n, 1), gan.real_label, np.float32)
+    fake_t = np.full((n, 1), gan.fake_label, np.float32)
+    ones = np.ones((n, 1), np.float32)
+    state = {"order": None, "cursor": 0}
+
+    def run(steps):
+        for _ in range(steps):
+            sigma = gan.noise_std()  # the benchmark keeps the trainer's step fixed: constant
+            if callable(data):
+                real, y_real = np.asarray(data(n, rng), dtype=np.float32), None
+            else:
+                if state["order"] is None or state["cursor"] + n > len(data):
+                    state["order"], state["cursor"] = rng.permutation(len(data)), 0
+                idx = state["order"][state["cursor"] : state["cursor"] + n]
+                state["cursor"] += n
+                real, y_real = data[idx], (labels[idx] if cond else None)
+            z = gan.sample_z(n, rng)
+            y_fake = rng.integers(0, gan.num_classes, n, dtype=np.int32) if cond else None
+            fake = G.predict_on_batch(_pair(z, y_fake))
+            if sigma:
+                real = real + rng.normal(0.0, sigma, real.shape).astype(np.float32)
+                fake = fake + rng.normal(0.0, sigma, fake.shape).astype(np.float32)
+            D.trainable = True
+            D.train_on_batch(_pair(real, y_real), real_t)
+            D.train_on_batch(_pair(fake, y_fake), fake_t)
+            z = gan.sample_z(n, rng)
+            y_gen = rng.integers(0, gan.num_classes, n, dtype=np.int32) if cond else None
+            if noise is not None:
+                noise.stddev.assign(sigma)
+            D.trainable = False
+            combined.train_on_batch(_pair(z, y_gen), ones)
+            D.trainable = True
+
+    return run
 
 
 def per_call_costs(gan, data, labels, batch, calls):

@@ -4,12 +4,17 @@ import importlib.util
 import json
 from pathlib import Path
 
+import keras
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("dcgan_variants", ROOT / "scripts" / "dcgan_variants.py")
 dcgan_variants = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dcgan_variants)
+
+# A design tool run on TensorFlow; on JAX this smoke test is a minute of XLA compiles of code paths
+# (GAN.fit, WeightAverage, the evaluator) that the rest of the JAX suite already covers.
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the design script is run on TensorFlow")
 
 
 @pytest.mark.parametrize("extra", [[], ["--hidden", "16", "--dropout", "0.3", "--ema", "0.9", "--dsteps", "2"]])
