@@ -47,6 +47,8 @@ def parse_args(argv=None):
     g = p.add_argument_group("notebooks")
     g.add_argument("--notebook-modes", default="quick", help="quick and/or full (full: 10-30 min per notebook)")
     g.add_argument("--notebook-timeout", type=int, default=3600, help="seconds allowed per cell")
+    g.add_argument("--notebooks", default="mlp,dcgan,cgan,tricks",
+                   help="which: mlp (01), dcgan (02), cgan (03), tricks (04); results of earlier runs for the others are kept")
     args = p.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.only) - set(PARTS)
@@ -105,9 +107,18 @@ def main(argv=None):
         from benchmarks.notebook_code import NOTEBOOKS
 
         modes = ["setup-only"] if args.quick else args.notebook_modes
-        notebooks = ("mlp",) if args.quick else tuple(NOTEBOOKS)  # every notebook; --quick: one (a kernel start costs ~10 s)
+        chosen = [k.strip() for k in args.notebooks.split(",") if k.strip()]
+        if set(chosen) - set(NOTEBOOKS):
+            raise SystemExit(f"--notebooks takes {', '.join(NOTEBOOKS)}; got {args.notebooks}")
+        notebooks = ("mlp",) if args.quick else tuple(chosen)  # --quick: one (a kernel start costs ~10 s)
         data = nbtimes.run(modes, notebooks, timeout=args.notebook_timeout, log=log)
-        store("notebooks", {"modes": modes}, data)
+        if not args.quick:  # keep the other notebooks' and modes' earlier measurements
+            earlier = mine.get("notebooks", {})
+            if not earlier.get("quick", True):
+                for name, entries in earlier.get("results", {}).items():
+                    for mode, entry in entries.items():
+                        data.setdefault(name, {}).setdefault(mode, entry)
+        store("notebooks", {"modes": modes, "notebooks": list(notebooks)}, data)
         tables.append(notebook_table(data))
     if "peer" in args.only:
         from benchmarks import peer

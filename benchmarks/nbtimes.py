@@ -91,7 +91,8 @@ def run(modes=("quick",), notebooks=tuple(NOTEBOOKS), timeout=3600, log=print):
             for key in notebooks:
                 name = NOTEBOOKS[key]
                 log(f"notebook {name} ({mode} mode) ...")
-                entry = {"seconds": None, "ok": False, "error": None}
+                entry = {"seconds": None, "ok": False, "error": None,
+                         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_average_1min": os.getloadavg()[0]}
                 try:
                     entry["seconds"] = time_notebook(folder / name, env, timeout, setup_only=mode == "setup-only")
                     entry["ok"] = True
