@@ -46,13 +46,14 @@ unit-jax: install
 unit-oldest: install
 	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q $(XDIST)
 
-# Every notebook in quick mode (its figures go to build/nbval-figures/), then notebook 01 once more:
-# its PNG files must come out byte-identical (tests/test_figures_reproducible.py).
+# Every notebook in quick mode with nbval (02-04; their figures go to build/nbval-figures/) and, in the same
+# pytest-xdist session, notebook 01 twice at once: it must run and write byte-identical PNG files
+# (tests/test_figures_reproducible.py).
 NBVAL_FIGURES := $(CURDIR)/build/nbval-figures
 notebooks: install
 	rm -rf $(NBVAL_FIGURES)
-	GAN_QUICK=1 GAN_FIGURES_DIR=$(NBVAL_FIGURES) $(PY) -m pytest --nbval-lax --nbval-current-env -q $(XDIST) notebooks/*.ipynb
-	GAN_QUICK=1 GAN_REFERENCE_FIGURES=$(NBVAL_FIGURES) $(PY) -m pytest -q tests/test_figures_reproducible.py
+	GAN_QUICK=1 GAN_FIGURES_DIR=$(NBVAL_FIGURES) GAN_FIGURES_TWICE=1 $(PY) -m pytest --nbval-lax --nbval-current-env -q \
+	  $(XDIST) tests/test_figures_reproducible.py $(filter-out notebooks/01_%,$(wildcard notebooks/*.ipynb))
 
 # Full mode: re-run every notebook in place and write figures/NN_name/. QUICK=1: quick mode, executed
 # copies in build/quick/ and figures in figures/quick/ (the stored notebooks and figures stay as they are).

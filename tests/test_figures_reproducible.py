@@ -1,13 +1,14 @@
 """Same seed, same machine: notebook 01 in quick mode writes byte-identical PNG files run after run.
 
-`make notebooks` runs this right after nbval: nbval executes every notebook in quick mode with
-``GAN_FIGURES_DIR=build/nbval-figures``, then this test executes notebook 01 once more (about a minute)
-into a temporary folder and compares the two sets of PNG files byte for byte. Elsewhere (``make unit``)
-it is skipped: it needs the figures of that nbval run, passed as ``GAN_REFERENCE_FIGURES``.
+`make notebooks` runs this beside nbval (one pytest-xdist session): the test executes notebook 01 twice
+at once, each in its own fresh kernel (``scripts/run_notebooks.py``) with its own ``GAN_FIGURES_DIR``,
+and compares the two sets of PNG files byte for byte. A failing cell fails the test with the cell's
+error, so this also covers what nbval checks for notebook 01 (there are no stored outputs to compare:
+`--nbval-lax`). Elsewhere (``make unit``) it is skipped: it is about a minute on two cores.
 """
 
-import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,27 +17,30 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_vanilla_gan_1d_gaussian.ipynb"
 FIGURES = "01_vanilla_gan_1d"  # the notebook's figures_dir name
-REFERENCE = os.environ.get("GAN_REFERENCE_FIGURES")
 
 pytestmark = pytest.mark.skipif(
-    not REFERENCE, reason="run by `make notebooks` after nbval, which writes the reference figures"
+    os.environ.get("GAN_FIGURES_TWICE") != "1", reason="run by `make notebooks` (GAN_FIGURES_TWICE=1)"
 )
 
 
-def test_notebook_01_quick_writes_identical_pngs(tmp_path, monkeypatch):
-    reference = Path(REFERENCE) / "quick" / FIGURES
-    expected = {p.name: p.read_bytes() for p in sorted(reference.glob("*.png"))}
-    assert expected, f"no reference PNG files in {reference}: run nbval with GAN_FIGURES_DIR={REFERENCE} first"
+def _start(folder):
+    env = {**os.environ, "GAN_QUICK": "1", "GAN_FIGURES_DIR": str(folder / "figures")}  # the kernel inherits it
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(NOTEBOOK), "--timeout", "600",
+         "--out", str(folder / "executed")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
 
-    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
-    run_notebooks = importlib.util.module_from_spec(spec)
-    sys.modules["run_notebooks"] = run_notebooks
-    spec.loader.exec_module(run_notebooks)
-    monkeypatch.setenv("GAN_QUICK", "1")  # the kernel inherits this environment
-    monkeypatch.setenv("GAN_FIGURES_DIR", str(tmp_path))
-    run_notebooks.execute(NOTEBOOK, timeout=600)
 
-    written = {p.name: p.read_bytes() for p in sorted((tmp_path / "quick" / FIGURES).glob("*.png"))}
-    assert sorted(written) == sorted(expected), "the two runs wrote different sets of PNG files"
-    differ = [name for name in expected if written[name] != expected[name]]
+def test_notebook_01_quick_writes_identical_pngs(tmp_path):
+    runs = [tmp_path / "a", tmp_path / "b"]
+    procs = [_start(folder) for folder in runs]  # both at once: two kernels, one per core
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, f"notebook 01 failed (quick mode):\n{out[-2000:]}\n{err[-4000:]}"
+    first, second = ({p.name: p.read_bytes() for p in sorted((f / "figures" / "quick" / FIGURES).glob("*.png"))}
+                     for f in runs)
+    assert first, f"notebook 01 wrote no PNG files into {runs[0] / 'figures'}"
+    assert sorted(first) == sorted(second), "the two runs wrote different sets of PNG files"
+    differ = [name for name in first if first[name] != second[name]]
     assert not differ, f"PNG files differ between two runs with the same seed: {differ}"
