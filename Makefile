@@ -42,7 +42,7 @@ unit-jax: install
 
 # The unit tests on tensorflow 2.20 + keras 3.13.2 (Colab's stack) and every other lower bound of
 # requirements.txt; TensorFlow backend only, to keep `make test` short. The quick benchmark run
-# (tests/test_bench.py) runs once, in `make unit`; unit-jax and unit-oldest skip it.
+# (tests/test_bench_quick.py) runs once, in `make unit`; unit-jax and unit-oldest skip it.
 unit-oldest: install
 	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q $(XDIST)
 

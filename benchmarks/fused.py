@@ -208,33 +208,51 @@ class FusedTrainer:
     # ------------------------------------------------------------------ the host loop
     def fit(self, data, labels=None, *, batch_size, steps):
         """``steps`` iterations drawing what ``GAN.fit`` draws (array data or a sampler function)."""
-        gan, rng, n = self.gan, self.rng, batch_size
-        sampler = callable(data)
+        gan, n = self.gan, batch_size
+        draws = HostDraws(gan, data, labels, n, self.rng)
         real_t = np.full((n, 1), gan.real_label, np.float32)
         fake_t = np.full((n, 1), gan.fake_label, np.float32)
         ones = np.ones((n, 1), np.float32)
-        order, cursor = None, 0
         for _ in range(steps):
             sigma = gan.noise_std(self.step)
-            if sampler:
-                real, y_real = np.asarray(data(n, rng), dtype=np.float32), None
-            else:
-                if order is None or cursor + n > len(data):
-                    order, cursor = rng.permutation(len(data)), 0
-                idx = order[cursor : cursor + n]
-                cursor += n
-                real, y_real = data[idx], (labels[idx] if gan.conditional else None)
-            z_d = sample_z(n, gan.latent_dim, rng, gan.z_distribution)
-            y_fake = rng.integers(0, gan.num_classes, n, dtype=np.int32) if gan.conditional else None
-            noise_r = noise_f = None
-            if sigma:
-                noise_r = rng.normal(0.0, sigma, real.shape).astype(np.float32)
-                noise_f = rng.normal(0.0, sigma, real.shape).astype(np.float32)
-            z_g = sample_z(n, gan.latent_dim, rng, gan.z_distribution)
-            y_gen = rng.integers(0, gan.num_classes, n, dtype=np.int32) if gan.conditional else None
+            real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen = draws.next(sigma)
             out = self._step(
                 real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen, real_t, fake_t, ones, np.asarray(sigma, np.float32)
             )
             self.step += 1
             self.history.append([float(v) for v in out])
         return self.history
+
+
+class HostDraws:
+    """What one ``GAN.fit`` iteration draws on the host, from ``rng`` in the trainer's order.
+
+    ``next(sigma)`` returns (real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen): the real batch
+    (epochs of shuffled array data, or a sampler's fresh samples), z and labels for D's fakes, the
+    instance noise for D's real and fake batches (None when ``sigma`` is 0), z and labels for G's
+    step (labels None unless the GAN is conditional). Shared by the fused step and the plain loop.
+    """
+
+    def __init__(self, gan, data, labels, batch_size, rng):
+        self.gan, self.data, self.labels, self.n, self.rng = gan, data, labels, batch_size, rng
+        self.order, self.cursor = None, 0
+
+    def next(self, sigma):
+        gan, rng, n, data = self.gan, self.rng, self.n, self.data
+        if callable(data):
+            real, y_real = np.asarray(data(n, rng), dtype=np.float32), None
+        else:
+            if self.order is None or self.cursor + n > len(data):
+                self.order, self.cursor = rng.permutation(len(data)), 0
+            idx = self.order[self.cursor : self.cursor + n]
+            self.cursor += n
+            real, y_real = data[idx], (self.labels[idx] if gan.conditional else None)
+        z_d = sample_z(n, gan.latent_dim, rng, gan.z_distribution)
+        y_fake = rng.integers(0, gan.num_classes, n, dtype=np.int32) if gan.conditional else None
+        noise_r = noise_f = None
+        if sigma:
+            noise_r = rng.normal(0.0, sigma, real.shape).astype(np.float32)
+            noise_f = rng.normal(0.0, sigma, real.shape).astype(np.float32)
+        z_g = sample_z(n, gan.latent_dim, rng, gan.z_distribution)
+        y_gen = rng.integers(0, gan.num_classes, n, dtype=np.int32) if gan.conditional else None
+        return real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen

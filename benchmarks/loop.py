@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from benchmarks.fused import FusedTrainer, _pair
+from benchmarks.fused import FusedTrainer, HostDraws, _pair
 from benchmarks.notebook_code import NotebookCode
 from gan_utils.training import GAN
 
@@ -126,46 +126,32 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
 def plain_loop(gan, data, labels, batch):
     """The design's floor: a loop making only the four Keras calls of one gan_utils iteration.
 
-    Per iteration: the same host draws as ``GAN.fit`` and the fused step (real batch, z and labels,
-    instance noise), ``G.predict_on_batch``, two ``D.train_on_batch`` (real, fake), the
-    ``D.trainable`` toggles and ``combined.train_on_batch``, with preallocated float32 targets and
-    nothing else: no history, hooks, monitor or checks. ``gan_utils / plain`` is what the trainer
-    adds; ``plain / fused`` is what calling Keras four times costs against one compiled step.
-    Returns ``run(steps)``.
+    Per iteration: the same host draws as ``GAN.fit`` and the fused step (``HostDraws``),
+    ``G.predict_on_batch``, two ``D.train_on_batch`` (real, fake), the ``D.trainable`` toggles and
+    ``combined.train_on_batch``, with preallocated float32 targets and nothing else: no history,
+    hooks, monitor or checks. ``gan_utils / plain`` is what the trainer adds; ``plain / fused`` is
+    what calling Keras four times costs against one compiled step. Returns ``run(steps)``.
     """
     G, D, combined, noise = gan.generator, gan.discriminator, gan.combined, gan.noise_layer
-    rng, n, cond = np.random.default_rng(gan.seed), batch, gan.conditional
-    real_t = np.full((n, 1), gan.real_label, np.float32)
-    fake_t = np.full((n, 1), gan.fake_label, np.float32)
-    ones = np.ones((n, 1), np.float32)
-    state = {"order": None, "cursor": 0}
+    draws = HostDraws(gan, data, labels, batch, np.random.default_rng(gan.seed))
+    real_t = np.full((batch, 1), gan.real_label, np.float32)
+    fake_t = np.full((batch, 1), gan.fake_label, np.float32)
+    ones = np.ones((batch, 1), np.float32)
 
     def run(steps):
         for _ in range(steps):
             sigma = gan.noise_std()  # the benchmark keeps the trainer's step fixed: constant
-            if callable(data):
-                real, y_real = np.asarray(data(n, rng), dtype=np.float32), None
-            else:
-                if state["order"] is None or state["cursor"] + n > len(data):
-                    state["order"], state["cursor"] = rng.permutation(len(data)), 0
-                idx = state["order"][state["cursor"] : state["cursor"] + n]
-                state["cursor"] += n
-                real, y_real = data[idx], (labels[idx] if cond else None)
-            z = gan.sample_z(n, rng)
-            y_fake = rng.integers(0, gan.num_classes, n, dtype=np.int32) if cond else None
-            fake = G.predict_on_batch(_pair(z, y_fake))
-            if sigma:
-                real = real + rng.normal(0.0, sigma, real.shape).astype(np.float32)
-                fake = fake + rng.normal(0.0, sigma, fake.shape).astype(np.float32)
+            real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen = draws.next(sigma)
+            fake = G.predict_on_batch(_pair(z_d, y_fake))
+            if noise_r is not None:
+                real, fake = real + noise_r, fake + noise_f
             D.trainable = True
             D.train_on_batch(_pair(real, y_real), real_t)
             D.train_on_batch(_pair(fake, y_fake), fake_t)
-            z = gan.sample_z(n, rng)
-            y_gen = rng.integers(0, gan.num_classes, n, dtype=np.int32) if cond else None
             if noise is not None:
                 noise.stddev.assign(sigma)
             D.trainable = False
-            combined.train_on_batch(_pair(z, y_gen), ones)
+            combined.train_on_batch(_pair(z_g, y_gen), ones)
             D.trainable = True
 
     return run
