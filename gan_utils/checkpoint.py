@@ -13,6 +13,13 @@ the generator step, 8 digits) in the checkpoint folder:
 Writing goes to a temporary file in the same folder, which is flushed, ``fsync``-ed and renamed
 over the final name with ``os.replace`` (atomic on POSIX and Windows), so a crash leaves either the
 old file or the new one, never half of one. The folder keeps the newest ``keep`` checkpoints.
+
+What a GAN's checkpoint holds, and how it is checked against the GAN before anything is restored, is
+here too (``save_training_state``, ``read_training_state``, ``apply_training_state``): the arrays
+``<group>/<index>`` for every variable of G, D, the instance-noise layer and both optimizers,
+``history/<key>``, ``fit/order`` (the epoch's shuffled order) and ``hooks/<i>/<name>``; the metadata
+holds the options, the variables' paths and shapes, counters, the random generator's state, the fit's
+plan and position, and the hooks' JSON state.
 """
 
 from __future__ import annotations
@@ -25,9 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import is_int, positive_int
+from .files import atomic_write
+
 FORMAT = "gan_utils-checkpoint-1"
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
-_TEMP = re.compile(r"^\.ckpt-\d+\.npz\.tmp-\d+$")
+# temporary files of interrupted writes: atomic_write's ".ckpt-<step>.tmp-<pid>.npz" and, from older
+# versions, ".ckpt-<step>.npz.tmp-<pid>"
+_TEMP = re.compile(r"^\.ckpt-\d+(?:\.tmp-(\d+)\.npz|\.npz\.tmp-(\d+))$")
 
 
 class CheckpointError(ValueError):
@@ -75,41 +87,20 @@ def _digest(arrays, meta_json):
 def write(path, arrays, meta):
     """Write ``arrays`` (name -> numeric array) and ``meta`` (JSON-able dict) to ``path`` atomically.
 
-    Returns the path. The temporary file ``.<name>.tmp-<pid>`` is removed if anything fails.
+    Returns the path. The temporary file (``gan_utils.files.atomic_write``) is removed if anything fails.
     """
-    path = Path(path)
     arrays = {name: np.asarray(a) for name, a in arrays.items()}
     for name, a in arrays.items():
         if name.startswith("__") or a.dtype.hasobject:
             raise ValueError(f"checkpoint array {name!r}: reserved name or object dtype ({a.dtype})")
     meta_json = json.dumps({"format": FORMAT, **meta}, sort_keys=True)
     payload = {**arrays, "__meta__": np.array(meta_json), "__sha256__": np.array(_digest(arrays, meta_json))}
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+
+    def save(tmp):
         with open(tmp, "wb") as f:
             np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_folder(path.parent)
-    return path
 
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return atomic_write(path, save, durable=True)
 
 
 def _read_unchecked(path):
@@ -192,5 +183,193 @@ def remove_stale(folder, current_step, keep):
     for p in newer + rest[:-keep]:
         p.unlink(missing_ok=True)
     for p in folder.iterdir():
-        if _TEMP.match(p.name) and not p.name.endswith(f".tmp-{os.getpid()}"):
+        match = _TEMP.match(p.name)
+        if match and str(os.getpid()) not in match.groups():
             p.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------- a GAN's training state
+_ADVICE = "build the same models and GAN options as the run that wrote it"
+
+
+def resolve_resume(checkpoint_dir, checkpoint_every, checkpoint_keep, resume):
+    """Check ``fit``'s checkpoint options; return (folder or None, checkpoint file to resume from or None)."""
+    if checkpoint_every is not None:
+        positive_int(checkpoint_every, "checkpoint_every")
+        if checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir=<folder> to write the checkpoints to")
+    if not is_int(checkpoint_keep) or checkpoint_keep < 2:
+        raise ValueError(
+            f"checkpoint_keep must be an integer >= 2 (the newest and the previous checkpoint), got {checkpoint_keep!r}"
+        )
+    if checkpoint_dir is not None:
+        if not isinstance(checkpoint_dir, (str, os.PathLike)):
+            raise TypeError(f"checkpoint_dir must be a folder path, got {type(checkpoint_dir).__name__}")
+        checkpoint_dir = Path(checkpoint_dir)
+        if checkpoint_dir.exists() and not checkpoint_dir.is_dir():
+            raise ValueError(f"checkpoint_dir={str(checkpoint_dir)!r} exists and is not a folder")
+        if checkpoint_every is None:
+            raise ValueError("checkpoint_dir needs checkpoint_every=N (generator steps between checkpoints)")
+    if resume is True:
+        if checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir=<folder> (resume from its newest checkpoint)")
+        return checkpoint_dir, latest_checkpoint(checkpoint_dir)
+    if resume is False or resume is None:
+        existing = latest_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+        if existing is not None:
+            raise ValueError(
+                f"checkpoint_dir={str(checkpoint_dir)!r} already holds checkpoints (newest: {existing.name}): "
+                "pass resume=True to continue that run, or give this fit an empty folder"
+            )
+        return checkpoint_dir, None
+    if isinstance(resume, (str, os.PathLike)):
+        if not Path(resume).is_file():
+            raise CheckpointError(f"resume={str(resume)!r}: no such checkpoint file")
+        return checkpoint_dir, Path(resume)
+    raise TypeError(f"resume must be True, False or a checkpoint file path, got {type(resume).__name__}")
+
+
+def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
+    """Write ``gan``'s whole training state as the checkpoint of its current step; keep the newest ``keep``.
+
+    ``plan``: the fit's arguments (start, total, batch_size, n_data, sampler); ``stream``: its data stream
+    (shuffled order and position); ``hooks``: those with a state are saved in order.
+    """
+    gan.build_optimizers()
+    arrays, names = {}, {}
+    for group, variables in gan.variable_groups().items():
+        names[group] = [[v.path, list(v.shape)] for v in variables]
+        for i, v in enumerate(variables):
+            arrays[f"{group}/{i:04d}"] = np.array(_to_numpy(v))
+    for key, values in gan.history.items():
+        arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
+    position = stream.state_dict()
+    if position["order"] is not None:
+        arrays["fit/order"] = position["order"]
+    hook_meta = []
+    for i, h in enumerate(h for h in hooks if h.state is not None):
+        entry = {"type": type(h.state).__name__, "json": {}, "arrays": []}
+        for key, value in h.state.state_dict().items():
+            if isinstance(value, np.ndarray):
+                arrays[f"hooks/{i}/{key}"] = value
+                entry["arrays"].append(key)
+            else:
+                entry["json"][key] = value
+        hook_meta.append(entry)
+    meta = {
+        "keras": _keras_version(), "backend": _backend(), "config": gan.config(),
+        "optimizers": {"d_optimizer": type(gan.d_optimizer).__name__, "g_optimizer": type(gan.g_optimizer).__name__},
+        "variables": names, "step": gan.step, "epoch": gan.epoch, "train_seconds": gan.train_seconds,
+        "fit_steps": gan.fit_steps, "rng": gan.rng.bit_generator.state,
+        "fit": {**plan, "cursor": position["cursor"], "finished": bool(finished)}, "hooks": hook_meta,
+    }
+    path = write(checkpoint_path(folder, gan.step), arrays, meta)
+    remove_stale(folder, gan.step, keep)
+    return path
+
+
+def read_training_state(gan, path, plan=None, hooks=None):
+    """Read checkpoint ``path`` and check it against ``gan`` (and the fit's ``plan`` and ``hooks``); change nothing.
+
+    Returns ``{"path", "arrays", "meta", "assign": [(variable, value), ...]}`` for ``apply_training_state``.
+    Raises ``CheckpointError`` naming what does not match.
+    """
+    arrays, meta = read(path)
+    where = f"checkpoint {path} does not fit this GAN"
+    config = gan.config()
+    for key, value in meta["config"].items():
+        if config.get(key) != value:
+            raise CheckpointError(f"{where}: {key} is {value!r} in the checkpoint but {config.get(key)!r} here; {_ADVICE}")
+    for name in ("d_optimizer", "g_optimizer"):
+        here = type(getattr(gan, name)).__name__
+        if meta["optimizers"][name] != here:
+            raise CheckpointError(f"{where}: {name} is {meta['optimizers'][name]} in the checkpoint but {here} here; {_ADVICE}")
+    groups = gan.variable_groups()
+    model_groups = [g for g in groups if not g.endswith("_optimizer")]
+    assign = _match_variables(path, meta, arrays, groups, model_groups)
+    if plan is not None and any(meta["fit"][k] != plan[k] for k in plan):
+        raise CheckpointError(
+            f"checkpoint {path} was written by {_fit_call_text(meta['fit'])}, but this call is {_fit_call_text(plan)}: "
+            "call fit with the same data and arguments as the interrupted run, or give a new fit its own checkpoint_dir"
+        )
+    if hooks is not None:
+        here = [type(h.state).__name__ for h in hooks if h.state is not None]
+        saved = [entry["type"] for entry in meta["hooks"]]
+        if here != saved:
+            raise CheckpointError(
+                f"checkpoint {path} holds the state of hooks {saved} but this fit has {here}: pass the same "
+                "hooks (and monitor setting) as the interrupted run"
+            )
+    history_keys = sorted(k[len("history/"):] for k in arrays if k.startswith("history/"))
+    if history_keys != sorted(gan.history):
+        raise CheckpointError(f"checkpoint {path} has history keys {history_keys}, expected {sorted(gan.history)}")
+    if meta["rng"].get("bit_generator") != type(gan.rng.bit_generator).__name__:
+        raise CheckpointError(f"checkpoint {path} holds a {meta['rng'].get('bit_generator')} state, this GAN uses "
+                              f"{type(gan.rng.bit_generator).__name__}")
+    gan.build_optimizers()  # only once everything else matches: creates the slots, changes no weight
+    assign += _match_variables(path, meta, arrays, gan.variable_groups(), ["d_optimizer", "g_optimizer"])
+    return {"path": path, "arrays": arrays, "meta": meta, "assign": assign}
+
+
+def _match_variables(path, meta, arrays, here, groups):
+    """[(variable, saved value)] for the named groups; CheckpointError at the first mismatch."""
+    where = f"checkpoint {path} does not fit this GAN"
+    assign = []
+    for group in groups:
+        variables, saved = here[group], meta["variables"].get(group)
+        if saved is None:
+            raise CheckpointError(f"{where}: it holds no {group} variables; {_ADVICE}")
+        if len(saved) != len(variables):
+            raise CheckpointError(
+                f"{where}: the {group} has {len(variables)} variables here but {len(saved)} in the checkpoint; {_ADVICE}"
+            )
+        for i, (v, (saved_path, saved_shape)) in enumerate(zip(variables, saved)):
+            value = arrays.get(f"{group}/{i:04d}")
+            if value is None or tuple(saved_shape) != tuple(v.shape) or value.shape != tuple(v.shape):
+                raise CheckpointError(
+                    f"{where}: {group} variable {i} ({saved_path}) has shape {tuple(saved_shape)} in the "
+                    f"checkpoint but {v.path} has shape {tuple(v.shape)} here; {_ADVICE}"
+                )
+            assign.append((v, value))
+    return assign
+
+
+def _fit_call_text(plan):
+    """A fit call as the user wrote it, from its plan: ``fit(100 steps on 6000 samples, batch_size=64) ...``."""
+    length = f"steps={plan['total']}" if plan["sampler"] else f"{plan['total']} steps on {plan['n_data']} samples"
+    return f"fit({length}, batch_size={plan['batch_size']}) starting at step {plan['start']}"
+
+
+def apply_training_state(gan, state, hooks=(), stream=None):
+    """Assign a checked state (from ``read_training_state``) to ``gan``, the hooks' states and the data stream."""
+    arrays, meta = state["arrays"], state["meta"]
+    for variable, value in state["assign"]:
+        variable.assign(value.astype(variable.dtype))
+    gan.step, gan.epoch = int(meta["step"]), int(meta["epoch"])
+    gan.train_seconds, gan.fit_steps = float(meta["train_seconds"]), meta["fit_steps"]
+    gan.rng.bit_generator.state = meta["rng"]
+    gan.history = {k: arrays[f"history/{k}"].tolist() for k in gan.history}
+    gan.stop_training = False
+    for i, h in enumerate(h for h in hooks if h.state is not None):
+        entry = meta["hooks"][i]
+        h.state.load_state_dict({**entry["json"], **{k: arrays[f"hooks/{i}/{k}"] for k in entry["arrays"]}})
+    if stream is not None:
+        stream.load_state_dict({"order": arrays.get("fit/order"), "cursor": meta["fit"]["cursor"]})
+
+
+def _to_numpy(variable):
+    import keras
+
+    return keras.ops.convert_to_numpy(variable)
+
+
+def _keras_version():
+    import keras
+
+    return keras.__version__
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()

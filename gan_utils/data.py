@@ -7,14 +7,12 @@ notebook's figures do not depend on NumPy's global state, and returns float32 ar
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: Folder with the project's data files; override with the environment variable GAN_UTILS_DATA.
-DATA_DIR = Path(os.environ.get("GAN_UTILS_DATA", REPO_ROOT / "data"))
+from .checks import positive_int
+from .settings import DATA_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: imported from here by scripts)
 
 MNIST_FILENAME = "mnist.npz"
 #: sha256 of the project's ``data/mnist.npz`` (see ``data/MNIST_README.md`` for provenance).
@@ -43,12 +41,6 @@ def as_rng(rng) -> np.random.Generator:
     )
 
 
-def _check_count(n, name="n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
 def _check_positive(value, name) -> float:
     value = float(value)
     if not np.isfinite(value) or value <= 0:
@@ -58,7 +50,7 @@ def _check_positive(value, name) -> float:
 
 def sample_gaussian(n, rng, mean=4.0, std=1.25) -> np.ndarray:
     """Draw ``n`` samples of N(mean, std**2); returns float32 of shape (n, 1)."""
-    n = _check_count(n)
+    n = positive_int(n, "n")
     std = _check_positive(std, "std")
     return as_rng(rng).normal(float(mean), std, size=(n, 1)).astype(np.float32)
 
@@ -69,7 +61,7 @@ def sample_mixture(n, rng, means=(-3.0, 3.0), stds=(0.5, 0.5), weights=None) -> 
     ``means`` and ``stds`` give one entry per component; ``weights`` (default: equal) must be
     non-negative and are normalised to sum to 1.
     """
-    n = _check_count(n)
+    n = positive_int(n, "n")
     means = np.asarray(means, dtype=np.float64).ravel()
     stds = np.asarray(stds, dtype=np.float64).ravel()
     if means.size == 0 or means.shape != stds.shape:
@@ -94,7 +86,7 @@ def sample_mixture(n, rng, means=(-3.0, 3.0), stds=(0.5, 0.5), weights=None) -> 
 
 def ring_modes(n_modes=8, radius=2.0) -> np.ndarray:
     """Centres of the 2-D ring: ``n_modes`` points evenly spaced on a circle, shape (n_modes, 2)."""
-    n_modes = _check_count(n_modes, "n_modes")
+    n_modes = positive_int(n_modes, "n_modes")
     angles = np.linspace(0.0, 2.0 * np.pi, n_modes, endpoint=False)
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
 
@@ -104,7 +96,7 @@ def sample_ring(n, rng, n_modes=8, radius=2.0, std=0.02) -> np.ndarray:
 
     The defaults are the VEEGAN/Unrolled-GAN testbed: 8 modes on a circle of radius 2, std 0.02.
     """
-    n = _check_count(n)
+    n = positive_int(n, "n")
     std = _check_positive(std, "std")
     rng = as_rng(rng)
     centres = ring_modes(n_modes, radius)

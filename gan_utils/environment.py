@@ -1,31 +1,17 @@
 """What a notebook prints first: its mode, read from the environment, and the software and hardware it runs on.
 
     QUICK = quick_mode()        # GAN_QUICK=1 (or CI=true): short training, loose floors
-    print(describe(QUICK, train=train_mode()))
+    print(environment_report(QUICK, train=train_mode()))
 
-The variables: ``GAN_QUICK`` (or ``CI``, which CI services set) selects quick mode; ``GAN_TRAIN=0``
-makes notebooks 02 and 03 load their pretrained generator instead of training one.
+The variables (read in ``gan_utils.settings``): ``GAN_QUICK`` (or ``CI``, which CI services set) selects
+quick mode; ``GAN_TRAIN=0`` makes notebooks 02 and 03 load their pretrained generator instead of training one.
 """
 
 from __future__ import annotations
 
-import os
 import platform
 
-_TRUE = ("1", "true", "yes")
-_FALSE = ("0", "false", "no")
-
-
-def quick_mode(environ=None) -> bool:
-    """True when ``GAN_QUICK`` (or, if it is unset, ``CI``) is 1, true or yes (any case)."""
-    env = os.environ if environ is None else environ
-    return env.get("GAN_QUICK", env.get("CI", "")).strip().lower() in _TRUE
-
-
-def train_mode(environ=None) -> bool:
-    """False when ``GAN_TRAIN`` is 0, false or no (any case): load the pretrained generator instead."""
-    env = os.environ if environ is None else environ
-    return env.get("GAN_TRAIN", "1").strip().lower() not in _FALSE
+from .settings import quick_mode, train_mode  # noqa: F401  (imported from here by the notebooks)
 
 
 def visible_gpus() -> list[str]:
@@ -48,7 +34,7 @@ def visible_gpus() -> list[str]:
     return []
 
 
-def describe(quick, train=None) -> str:
+def environment_report(quick, train=None) -> str:
     """Three lines: Python, Keras and its backend (with TensorFlow's version); the GPUs; the mode.
 
     ``train`` (notebooks 02 and 03) adds whether the notebook trains or loads its pretrained generator.
@@ -67,3 +53,6 @@ def describe(quick, train=None) -> str:
     if train is not None:
         mode += "; TRAIN: train the models" if train else "; TRAIN = False: load the pretrained generator"
     return "\n".join((versions, hardware, mode))
+
+
+describe = environment_report  # the name notebooks used before 2026-12

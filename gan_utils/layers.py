@@ -1,4 +1,6 @@
-"""Layers for discriminators: minibatch standard deviation (Karras et al. 2018, ProGAN).
+"""Layers for GANs: minibatch standard deviation, instance noise, and a penalty that only D's own step pays.
+
+**Minibatch standard deviation** (Karras et al. 2018, ProGAN).
 
 A discriminator that looks at one sample at a time cannot see that a whole batch of fakes is the
 same point: mode collapse is invisible to it. ``MinibatchStdDev`` gives D one extra feature, the
@@ -75,3 +77,48 @@ class MinibatchStdDev(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
 
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class InstanceNoise(keras.layers.Layer):
+    """Adds N(0, stddev^2) noise in training; ``stddev`` is a variable the trainer sets each step."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.stddev = self.add_weight(shape=(), initializer="zeros", trainable=False, name="stddev")
+
+    def call(self, x, training=None):
+        if training:
+            return x + self.stddev * keras.random.normal(ops.shape(x), seed=self.seed_generator)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class OutputPenalty(keras.layers.Layer):
+    """Identity on D's output that adds ``weight * mean(output^2)`` to D's loss, in D's own step only.
+
+    The "drift" penalty of Karras et al. (2018) keeps a critic's scores near 0 (they use weight 0.001 with a
+    Wasserstein critic). It is the pattern for any penalty on D: a layer inside D that calls ``add_loss``
+    only when ``training`` and ``self.trainable``. In D's step the trainer sets ``D.trainable = True`` and
+    ``train_on_batch`` adds the penalty to D's loss; in G's step D is frozen (``trainable`` is recursive),
+    so G's loss never contains it, the same rule by which a frozen D's BatchNorm stops updating.
+    """
+
+    def __init__(self, weight=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if not float(weight) > 0:
+            raise ValueError(f"weight must be positive, got {weight!r}")
+        self.weight = float(weight)
+
+    def call(self, x, training=None):
+        if training and self.trainable:
+            self.add_loss(self.weight * ops.mean(ops.square(x)))
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}

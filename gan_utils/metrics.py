@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy import linalg, stats
 
+from .batches import predict_in_batches
 from .data import DATA_DIR, load_mnist, sha256_of
 
 EVALUATOR_WEIGHTS = "mnist_evaluator.weights.h5"
@@ -210,13 +211,8 @@ class MnistEvaluator:
     # -- raw outputs
     def features_and_probs(self, images):
         """(features (N, 128), class probabilities (N, 10)), both float32."""
-        x = _check_images(images)
-        feats, probs = [], []
-        for i in range(0, len(x), self.batch_size):
-            f, p = self._both.predict_on_batch(x[i : i + self.batch_size])
-            feats.append(np.asarray(f))
-            probs.append(np.asarray(p))
-        return np.concatenate(feats), np.concatenate(probs)
+        feats, probs = predict_in_batches(self._both, _check_images(images), batch_size=self.batch_size)
+        return feats, probs
 
     def predict(self, images):
         """Predicted classes (N,) int and their probabilities (N,)."""

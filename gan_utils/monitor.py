@@ -23,6 +23,9 @@ import warnings
 
 import numpy as np
 
+from .checks import positive_int
+from .hooks import Hook
+
 
 class GANTrainingWarning(UserWarning):
     """Training has entered a known failure mode."""
@@ -87,8 +90,7 @@ class Monitor:
     def __init__(self, window=200, d_loss_floor=0.05, d_fake_floor=0.02, every=100, reference=None,
                  diversity_ratio=0.25, n_diversity=64, stop=False, seed=0):
         for name, value in (("window", window), ("every", every), ("n_diversity", n_diversity)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(value, name)
         if n_diversity < 2:
             raise ValueError(f"n_diversity must be at least 2, got {n_diversity}")
         if not 0 < diversity_ratio < 1:
@@ -104,8 +106,6 @@ class Monitor:
 
     def hook(self):
         """The ``Hook`` to pass to ``GAN.fit`` (runs after every generator step; saved in checkpoints)."""
-        from .training import Hook  # training imports this module
-
         return Hook(self.check, every=1, state=self)
 
     def state_dict(self):

@@ -7,14 +7,13 @@ gives byte-identical files.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .data import REPO_ROOT
-from .environment import quick_mode
+from .files import atomic_write
+from .settings import figures_root
 
 _PNG_METADATA = {"Software": None}  # no version string: same bytes across matplotlib patch releases
 
@@ -25,22 +24,15 @@ def figures_dir(name) -> Path:
     In quick mode (``GAN_QUICK`` or ``CI`` set) figures go to ``figures/quick/<name>/`` instead (git-ignored),
     so quick checks never overwrite the stored full-mode figures.
     """
-    root = Path(os.environ.get("GAN_FIGURES_DIR", REPO_ROOT / "figures"))
-    if quick_mode():
-        root = root / "quick"
-    folder = root / str(name)
+    folder = figures_root() / str(name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 def save_figure(fig, path):
     """Write ``fig`` as a PNG at ``path`` (atomically: a temporary file, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight", metadata=_PNG_METADATA)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight",
+                                                      metadata=_PNG_METADATA))
 
 
 def _finish(fig, save):
@@ -204,9 +196,4 @@ def save_gif(frames, path, fps=5, hold_last=5):
     if any(f.shape != shape for f in frames):
         raise ValueError("all frames must have the same shape")
     frames = frames + [frames[-1]] * int(hold_last)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    imageio.mimsave(tmp, frames, format="GIF", duration=1000.0 / fps, loop=0)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda tmp: imageio.mimsave(tmp, frames, format="GIF", duration=1000.0 / fps, loop=0))

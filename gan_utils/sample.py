@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import REPO_ROOT
+from .batches import predict_in_batches
+from .checks import is_int
+from .files import atomic_write
+from .settings import REPO_ROOT
 
 
 class SampleError(ValueError):
@@ -43,7 +46,7 @@ def load_generator(path):
     return keras.models.load_model(path, compile=False, safe_mode=True)
 
 
-def describe(generator):
+def generator_signature(generator):
     """``(latent_dim, conditional, num_classes)`` of a generator.
 
     ``num_classes`` is read from the generator's Embedding layer when it is conditional (None if it
@@ -82,9 +85,9 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
     """
     from .data import to_uint8
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+    if not is_int(n) or n <= 0:
         raise SampleError(f"--n must be a positive integer, got {n!r}")
-    latent_dim, conditional, num_classes = describe(generator)
+    latent_dim, conditional, num_classes = generator_signature(generator)
     if label is not None and all_labels:
         raise SampleError("give --label K or --all-labels, not both")
     labels = None
@@ -100,7 +103,7 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
                 raise SampleError(f"--all-labels needs --n to be a multiple of {k} (the number of classes), got {n}")
             labels = np.repeat(np.arange(k, dtype=np.int32), n // k)
         else:
-            if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < k:
+            if not is_int(label) or not 0 <= label < k:
                 raise SampleError(f"--label must be an integer in 0..{k - 1}, got {label!r}")
             labels = np.full(n, label, dtype=np.int32)
     elif label is not None or all_labels:
@@ -108,12 +111,7 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
 
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim), dtype=np.float32)
-    out = []
-    for i in range(0, n, batch_size):
-        batch = [z[i : i + batch_size], labels[i : i + batch_size]] if conditional else z[i : i + batch_size]
-        out.append(np.asarray(generator.predict_on_batch(batch)))
-    images = to_uint8(np.concatenate(out))
-    return images, labels
+    return to_uint8(predict_in_batches(generator, z, labels, batch_size)), labels
 
 
 def save_npz(path, images, labels=None):
@@ -121,17 +119,13 @@ def save_npz(path, images, labels=None):
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")  # what np.savez would do silently
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{os.getpid()}_{path.name}")
     arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
-    try:
+
+    def write(tmp):
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+
+    return atomic_write(path, write)
 
 
 @dataclass
@@ -177,13 +171,7 @@ def save_generator(generator, path, probe, *, write=True, temporary=False, max_m
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / path.name if temporary else path
         if write:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".tmp_{os.getpid()}_{target.name}")
-            try:
-                generator.save(partial)
-                partial.replace(target)
-            finally:
-                partial.unlink(missing_ok=True)
+            atomic_write(target, generator.save)
         reloaded = load_generator(target)
         expected = np.asarray(generator.predict_on_batch(probe))
         diff = float(np.max(np.abs(np.asarray(reloaded.predict_on_batch(probe)) - expected)))
@@ -233,3 +221,6 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+describe = generator_signature  # its name before 2026-12

@@ -115,13 +115,17 @@ def test_minimax_loss_is_log_one_minus_d(seeded):
     assert out["g_loss"] == pytest.approx(expected, rel=1e-4)  # before the update, as train_on_batch reports
 
 
+def d_targets(gan, n):
+    return gan.game.d_targets(n, gan.rng)
+
+
 def test_targets_smoothing_ranges_and_flips():
     G, D = tiny_mlp_models()
-    assert np.all(GAN(G, D, real_label=0.9)._d_targets(100)[0] == np.float32(0.9))
-    real_t, fake_t = GAN(G, D, real_label=(0.7, 1.0), fake_label=(0.0, 0.3))._d_targets(2000)
+    assert np.all(d_targets(GAN(G, D, real_target=0.9), 100)[0] == np.float32(0.9))
+    real_t, fake_t = d_targets(GAN(G, D, real_target=(0.7, 1.0), fake_target=(0.0, 0.3)), 2000)
     assert 0.7 <= real_t.min() and real_t.max() <= 1.0 and real_t.std() > 0.05
     assert 0.0 <= fake_t.min() and fake_t.max() <= 0.3
-    real_t, fake_t = GAN(G, D, flip_prob=0.1, seed=1)._d_targets(20000)
+    real_t, fake_t = d_targets(GAN(G, D, flip_prob=0.1, seed=1), 20000)
     assert np.mean(real_t == 0) == pytest.approx(0.1, abs=0.01)
     assert np.mean(fake_t == 1) == pytest.approx(0.1, abs=0.01)
 

@@ -1,0 +1,159 @@
+"""The game D and G play: what D is trained to output, and what G is trained to make D say.
+
+``gan_utils.training.GAN`` runs the same two steps for every GAN (D on a real and a fake batch with
+``D.trainable = True``; G through the combined model D(G(z)) with ``D.trainable = False``). A ``Game``
+supplies what differs between GAN variants, through five methods and nothing else:
+
+* ``d_loss()`` and ``g_loss()``: the Keras losses D and the combined model are compiled with (one per
+  output, as a list, when D has extra heads);
+* ``d_targets(n, rng)``: D's targets for a real and a fake batch, ``(real_targets, fake_targets)``, each
+  (n, 1) float32, drawn from the trainer's generator ``rng`` when they are random (``constant_targets``
+  False), so a seeded run stays reproducible;
+* ``g_targets(n)``: the combined model's targets, what G wants D to say about its fakes;
+* ``head_targets(step, inputs)``: targets for D's extra output heads (an auxiliary classifier, a code
+  predictor) in the ``"real"``, ``"fake"`` and ``"generator"`` steps, from the inputs of that step's model
+  (``x``, ``[x, labels]``, ``z`` or ``[z, labels]``); none by default;
+* ``check_output(shape)``: refuses a D whose real/fake output does not fit the loss; and ``config()``, the
+  options a checkpoint must agree with.
+
+Today's options are all one game, ``BinaryCrossEntropyGame``: the non-saturating and the minimax generator
+loss, one- and two-sided label smoothing, soft targets drawn in a range, and noisy (flipped) targets.
+Other parts of a GAN variant plug in without the trainer knowing about them:
+
+* *instance noise* is a trainer option (noise on both of D's inputs in its step, an ``InstanceNoise`` layer
+  before D in the combined model);
+* *conditional models* take ``[x, labels]`` and ``[z, labels]`` (``GAN(num_classes=K)``);
+* *weight constraints* (weight clipping) are Keras ``kernel_constraint`` arguments of D's layers: the
+  optimizer applies them after every update on every backend, i.e. in D's step only;
+* *a penalty on D* is a layer inside D that calls ``add_loss`` only when ``training and self.trainable``
+  (``gan_utils.layers.OutputPenalty``): D's step pays it, G's step (D frozen) does not;
+* *a critic without a sigmoid* is a game whose ``check_output`` accepts any real output.
+
+**A new game plugs in** by subclassing ``Game``. The Wasserstein critic (Arjovsky et al. 2017) is
+``WassersteinGame`` below: ``wasserstein_loss`` (mean of target x score) with targets -1 for real and +1 for
+fake samples, and -1 for G's fakes in G's step; D ends in a linear unit; ``GAN(G, D, game=WassersteinGame(),
+d_steps=5)`` gives n_critic = 5, and clipping D's weights with ``kernel_constraint`` keeps it Lipschitz.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .checks import one_of, probability_target
+from .losses import minimax_generator_loss, wasserstein_loss
+
+GENERATOR_LOSSES = ("non_saturating", "minimax")
+
+
+class Game:
+    """The parts of a GAN's objective that the trainer asks for; see the module docstring."""
+
+    #: the trainer may convert the targets to tensors once per fit (they never change between steps)
+    constant_targets = True
+    #: how many output heads D has besides its real/fake output
+    extra_heads = 0
+
+    def d_loss(self):
+        raise NotImplementedError
+
+    def g_loss(self):
+        raise NotImplementedError
+
+    def d_targets(self, n, rng):
+        raise NotImplementedError
+
+    def g_targets(self, n):
+        raise NotImplementedError
+
+    def head_targets(self, step, inputs):
+        """Targets of D's extra heads in ``step`` ("real", "fake" or "generator"): a list, one per head."""
+        return []
+
+    def check_output(self, shape):
+        """Raise ValueError if D's real/fake output of shape ``shape`` (without the batch) does not fit the loss."""
+        if tuple(shape) != (1,):
+            raise ValueError(f"the discriminator must output shape (1,), got {tuple(shape)}")
+
+    def config(self):
+        """The game's options, as JSON values (a checkpoint must agree with them)."""
+        return {"game": type(self).__name__}
+
+
+class BinaryCrossEntropyGame(Game):
+    """Goodfellow et al.'s game: D outputs a probability, trained with binary cross-entropy.
+
+    Args:
+        generator_loss: ``"non_saturating"`` (G maximises log D(G(z)); the default) or ``"minimax"``
+            (G minimises log(1 - D(G(z))), the original objective).
+        real_target, fake_target: D's targets; a float, or a (low, high) range drawn per sample ("soft
+            labels"). ``real_target=0.9`` is one-sided label smoothing.
+        flip_prob: probability that each of D's targets is swapped ("noisy labels").
+    """
+
+    def __init__(self, generator_loss="non_saturating", real_target=1.0, fake_target=0.0, flip_prob=0.0,
+                 names=("real_target", "fake_target")):
+        self.generator_loss = one_of(generator_loss, GENERATOR_LOSSES, "generator_loss")
+        self.real_target = probability_target(real_target, names[0])
+        self.fake_target = probability_target(fake_target, names[1])
+        self.flip_prob = float(flip_prob)
+        if not 0.0 <= self.flip_prob < 0.5:
+            raise ValueError(f"flip_prob must be in [0, 0.5), got {flip_prob}")
+        self.constant_targets = not (
+            isinstance(self.real_target, tuple) or isinstance(self.fake_target, tuple) or self.flip_prob
+        )
+
+    def d_loss(self):
+        return keras.losses.BinaryCrossentropy()
+
+    def g_loss(self):
+        return minimax_generator_loss if self.generator_loss == "minimax" else keras.losses.BinaryCrossentropy()
+
+    @staticmethod
+    def _fill(value, n, rng):
+        if isinstance(value, tuple):  # soft labels: a target drawn per sample
+            return rng.uniform(value[0], value[1], (n, 1)).astype(np.float32)
+        return np.full((n, 1), value, dtype=np.float32)
+
+    def d_targets(self, n, rng):
+        real_targets = self._fill(self.real_target, n, rng)  # real_target < 1: one-sided label smoothing
+        fake_targets = self._fill(self.fake_target, n, rng)
+        if self.flip_prob:
+            flip_real = rng.random((n, 1)) < self.flip_prob  # noisy labels: swap some targets
+            flip_fake = rng.random((n, 1)) < self.flip_prob
+            real_targets, fake_targets = (np.where(flip_real, fake_targets, real_targets),
+                                          np.where(flip_fake, real_targets, fake_targets))
+        return real_targets, fake_targets
+
+    def g_targets(self, n):
+        return np.ones((n, 1), np.float32)  # G's target: "call my fakes real"
+
+    def check_output(self, shape):
+        if tuple(shape) != (1,):
+            raise ValueError(f"the discriminator must output shape (1,) (a sigmoid probability), got {tuple(shape)}")
+
+    def config(self):
+        # The key names are those of checkpoints written before games existed, so those still load.
+        return {"generator_loss": self.generator_loss, "real_label": self.real_target,
+                "fake_label": self.fake_target, "flip_prob": self.flip_prob}
+
+
+class WassersteinGame(Game):
+    """The Wasserstein GAN's game: a critic with a linear output, ``wasserstein_loss``, targets -1 (real) / +1 (fake).
+
+    The critic minimises E[f(fake)] - E[f(real)]; G minimises -E[f(G(z))]. The critic must be kept
+    (about) 1-Lipschitz by the model: weight clipping (``kernel_constraint``), spectral normalisation, or
+    a penalty layer.
+    """
+
+    def d_loss(self):
+        return wasserstein_loss
+
+    def g_loss(self):
+        return wasserstein_loss
+
+    def d_targets(self, n, rng):
+        return -np.ones((n, 1), np.float32), np.ones((n, 1), np.float32)
+
+    def g_targets(self, n):
+        return -np.ones((n, 1), np.float32)
