@@ -179,3 +179,20 @@ class Monitor:
         elif diversity < self.diversity_ratio * self.reference_diversity:
             self._warn(gan, "collapse", f"mean distance between generated samples {diversity:.4g} is below "
                        f"{self.diversity_ratio:.0%} of the reference {self.reference_diversity:.4g}")
+
+
+def monitor_hooks(monitor, default, hooks):
+    """The monitor hook a ``fit`` adds: none if ``hooks`` already hold a Monitor's or the monitor is off.
+
+    ``monitor``: fit's argument (None: the GAN's ``default`` monitor; False: none; True: ``default`` or
+    a new ``Monitor``; a ``Monitor``: that one).
+    """
+    if not isinstance(monitor, (type(None), bool, Monitor)):
+        raise TypeError(f"monitor must be None, True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
+    if any(isinstance(h.state, Monitor) or isinstance(getattr(h.fn, "__self__", None), Monitor) for h in hooks):
+        return []
+    if monitor is None:
+        monitor = default
+    elif monitor is True:
+        monitor = default or Monitor()
+    return [monitor.hook()] if monitor else []

@@ -40,7 +40,7 @@ from .games import GENERATOR_LOSSES, BinaryCrossEntropyGame, Game
 from .hooks import Hook, WeightAverage, check_hooks  # noqa: F401  (public here since the first notebooks)
 from .layers import InstanceNoise  # noqa: F401
 from .losses import BatchMeanOutput, minimax_generator_loss  # noqa: F401
-from .monitor import Monitor
+from .monitor import Monitor, monitor_hooks
 from .stream import make_stream
 
 Z_DISTRIBUTIONS = ("normal", "uniform")
@@ -75,6 +75,40 @@ def _game_from_options(game, generator_loss, real_target, fake_target, flip_prob
     return game
 
 
+def _model_shapes(generator, discriminator, conditional, game):
+    """(latent_dim, sample_shape) of G and D after checking that they fit each other and the game."""
+    n_in = 2 if conditional else 1
+    kind = "conditional (num_classes is set)" if conditional else "unconditional"
+    for model, name, what in ((generator, "generator", "[z, label]"), (discriminator, "discriminator", "[sample, label]")):
+        if len(model.inputs) != n_in:
+            raise ValueError(
+                f"the {name} has {len(model.inputs)} input(s) but a {kind} GAN needs {what if conditional else 'one'}; "
+                + ("pass num_classes=None" if conditional else "pass num_classes=K for a conditional GAN"))
+    z_shape = tuple(generator.inputs[0].shape[1:])
+    if len(z_shape) != 1 or z_shape[0] is None:
+        raise ValueError(f"the generator's z input must have shape (latent_dim,), got {z_shape}")
+    sample_shape = tuple(generator.outputs[0].shape[1:])
+    d_shape = tuple(discriminator.inputs[0].shape[1:])
+    if sample_shape != d_shape:
+        raise ValueError(f"the generator's output shape {sample_shape} does not match the discriminator's "
+                         f"input shape {d_shape}")
+    if len(discriminator.outputs) != 1 + game.extra_heads:
+        raise ValueError(f"the discriminator has {len(discriminator.outputs)} outputs but the game "
+                         f"{type(game).__name__} needs {1 + game.extra_heads} (real/fake first)")
+    game.check_output(discriminator.outputs[0].shape[1:])
+    return int(z_shape[0]), sample_shape
+
+
+def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None):
+    """The model D(G(z)) (conditional: D(G(z, y), y)) through which G is trained; ``noise_layer`` before D."""
+    z_in = keras.Input((latent_dim,), name="z")
+    y_in = keras.Input((), dtype="int32", name="label") if conditional else None
+    fake = generator(model_inputs(z_in, y_in))
+    if noise_layer is not None:
+        fake = noise_layer(fake)  # instance noise on D's fake input, as in D's own step
+    return keras.Model(model_inputs(z_in, y_in), discriminator(model_inputs(fake, y_in)), name="combined")
+
+
 class GAN:
     """Train a generator G and a discriminator D with ``train_on_batch``, D frozen in G's step.
 
@@ -105,9 +139,8 @@ class GAN:
             that one. It never changes the training itself (it only reads, and samples G in
             inference mode).
 
-    Checkpoints: ``fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` saves the whole
-    training state every N generator steps and, when run again, continues the interrupted fit
-    exactly where its latest checkpoint left it; ``restore(path)`` loads one checkpoint.
+    Checkpoints: ``fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` (see ``fit``);
+    ``restore(path)`` loads one checkpoint.
     """
 
     def __init__(self, generator, discriminator, *, num_classes=None, d_optimizer=None, g_optimizer=None,
@@ -131,7 +164,7 @@ class GAN:
         if d_optimizer is not None and d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer are the same object; Keras 3 cannot share one optimizer "
                              "between two models: pass two instances")
-        self._check_models()
+        self.latent_dim, self.sample_shape = _model_shapes(generator, discriminator, self.conditional, self.game)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self._compile_models()
@@ -150,30 +183,6 @@ class GAN:
     flip_prob = property(lambda self: getattr(self.game, "flip_prob", 0.0))
 
     # -- building
-    def _check_models(self):
-        n_in = 2 if self.conditional else 1
-        kind = "conditional (num_classes is set)" if self.conditional else "unconditional"
-        for model, name, what in ((self.generator, "generator", "[z, label]"),
-                                  (self.discriminator, "discriminator", "[sample, label]")):
-            if len(model.inputs) != n_in:
-                raise ValueError(
-                    f"the {name} has {len(model.inputs)} input(s) but a {kind} GAN needs "
-                    f"{what if self.conditional else 'one'}; "
-                    + ("pass num_classes=None" if self.conditional else "pass num_classes=K for a conditional GAN"))
-        z_shape = tuple(self.generator.inputs[0].shape[1:])
-        if len(z_shape) != 1 or z_shape[0] is None:
-            raise ValueError(f"the generator's z input must have shape (latent_dim,), got {z_shape}")
-        self.latent_dim = int(z_shape[0])
-        self.sample_shape = tuple(self.generator.outputs[0].shape[1:])
-        d_shape = tuple(self.discriminator.inputs[0].shape[1:])
-        if self.sample_shape != d_shape:
-            raise ValueError(f"the generator's output shape {self.sample_shape} does not match the discriminator's "
-                             f"input shape {d_shape}")
-        if len(self.discriminator.outputs) != 1 + self.game.extra_heads:
-            raise ValueError(f"the discriminator has {len(self.discriminator.outputs)} outputs but the game "
-                             f"{type(self.game).__name__} needs {1 + self.game.extra_heads} (real/fake first)")
-        self.game.check_output(self.discriminator.outputs[0].shape[1:])
-
     def _compile_models(self):
         """Compile D, and the combined model D(G(z)) in which only G is meant to learn."""
         D, heads = self.discriminator, self.game.extra_heads
@@ -181,12 +190,7 @@ class GAN:
         metrics = [BatchMeanOutput()] if not heads else [[BatchMeanOutput()]] + [[] for _ in range(heads)]
         D.compile(optimizer=self.d_optimizer, loss=self.game.d_loss(), metrics=metrics)  # d_real / d_fake
         self.noise_layer = InstanceNoise(seed=self.seed, name="instance_noise") if self.instance_noise else None
-        z_in = keras.Input((self.latent_dim,), name="z")
-        y_in = keras.Input((), dtype="int32", name="label") if self.conditional else None
-        fake = self.generator(model_inputs(z_in, y_in))
-        if self.noise_layer is not None:
-            fake = self.noise_layer(fake)  # instance noise on D's fake input, as in D's own step
-        self.combined = keras.Model(model_inputs(z_in, y_in), D(model_inputs(fake, y_in)), name="combined")
+        self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer)
         D.trainable = False
         # no metric: the loss is all G's step reports (fewer variables to reset per call)
         self.combined.compile(optimizer=self.g_optimizer, loss=self.game.g_loss())
@@ -361,7 +365,7 @@ class GAN:
         for model, name in ((self.discriminator, "discriminator"), (self.generator, "generator")):
             if not model.trainable_weights:
                 raise ValueError(f"the {name} has no trainable weights; it could not learn")
-        hooks += self._monitor_hooks(monitor, hooks)
+        hooks += monitor_hooks(monitor, self.monitor, hooks)
         folder, resume_path = ckpt.resolve_resume(checkpoint_dir, checkpoint_every, checkpoint_keep, resume)
         plan = {"start": self.step, "total": total, "batch_size": batch_size, "n_data": stream.n_data,
                 "sampler": stream.sampler}
@@ -420,18 +424,6 @@ class GAN:
         for h in hooks:
             if h.each_epoch:
                 h.fn(self)
-
-    def _monitor_hooks(self, monitor, hooks):
-        """The monitor hook this fit adds: none if ``hooks`` already hold a Monitor or it is off."""
-        if not isinstance(monitor, (type(None), bool, Monitor)):
-            raise TypeError(f"monitor must be None, True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
-        if any(isinstance(h.state, Monitor) or isinstance(getattr(h.fn, "__self__", None), Monitor) for h in hooks):
-            return []
-        if monitor is None:
-            monitor = self.monitor
-        elif monitor is True:
-            monitor = self.monitor or Monitor()
-        return [monitor.hook()] if monitor else []
 
     # -- checkpoints
     def _resume(self, path, plan, hooks, stream, verbose):
