@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from gan_utils.games import BinaryCrossEntropyGame
 from gan_utils.training import minimax_generator_loss, sample_z
 
 
@@ -34,7 +35,9 @@ def _pair(x, y):
 def _check_supported(gan):
     if gan.d_steps != 1:
         raise NotImplementedError("the fused reference does one D step per G step (d_steps=1)")
-    if gan.flip_prob or isinstance(gan.real_label, tuple) or isinstance(gan.fake_label, tuple):
+    if not isinstance(gan.game, BinaryCrossEntropyGame):
+        raise NotImplementedError("the fused reference plays the binary cross-entropy game")
+    if not gan.game.constant_targets:
         raise NotImplementedError("the fused reference uses constant targets (no flipped or ranged labels)")
     if gan.instance_noise and gan.noise_decay_steps is None:
         raise ValueError("with instance noise, give the GAN noise_decay_steps (the fused loop has no first fit)")
@@ -95,7 +98,7 @@ class FusedTrainer:
         self.history = []
         bce = keras.losses.BinaryCrossentropy()
         self.d_loss = bce
-        if gan.generator_loss == "minimax":
+        if gan.game.generator_loss == "minimax":
             self.g_loss = lambda t, p: ops.mean(minimax_generator_loss(t, p))
         else:
             self.g_loss = bce
@@ -210,9 +213,8 @@ class FusedTrainer:
         """``steps`` iterations drawing what ``GAN.fit`` draws (array data or a sampler function)."""
         gan, n = self.gan, batch_size
         draws = HostDraws(gan, data, labels, n, self.rng)
-        real_t = np.full((n, 1), gan.real_label, np.float32)
-        fake_t = np.full((n, 1), gan.fake_label, np.float32)
-        ones = np.ones((n, 1), np.float32)
+        real_t, fake_t = gan.game.d_targets(n, None)  # constant targets draw nothing
+        ones = gan.game.g_targets(n)
         for _ in range(steps):
             sigma = gan.noise_std(self.step)
             real, y_real, z_d, y_fake, noise_r, noise_f, z_g, y_gen = draws.next(sigma)

@@ -49,7 +49,7 @@ def notebook_setup(key):
     return nb, data, labels, int(nb.ns["BATCH_SIZE"]), overrides
 
 
-def describe(value):
+def readable_value(value):
     """A readable value for the results file: an optimizer as Adam(lr=..., beta_1=...)."""
     import keras
 
@@ -97,7 +97,7 @@ def measure_model(key, repeats=5, block_seconds=3.0, calls=60, profile=True):
         "batch_size": batch,
         "params_generator": int(trainer.generator.count_params()),
         "params_discriminator": int(trainer.discriminator.count_params()),
-        "gan_options": {k: describe(v) for k, v in nb.gan_kwargs(**overrides).items()},
+        "gan_options": {k: readable_value(v) for k, v in nb.gan_kwargs(**overrides).items()},
         "steps_per_block": steps,
         "repeats": repeats,
         "first_call_seconds": compile_s,
@@ -134,9 +134,8 @@ def plain_loop(gan, data, labels, batch):
     """
     G, D, combined, noise = gan.generator, gan.discriminator, gan.combined, gan.noise_layer
     draws = HostDraws(gan, data, labels, batch, np.random.default_rng(gan.seed))
-    real_t = np.full((batch, 1), gan.real_label, np.float32)
-    fake_t = np.full((batch, 1), gan.fake_label, np.float32)
-    ones = np.ones((batch, 1), np.float32)
+    real_t, fake_t = gan.game.d_targets(batch, None)  # constant targets (the fused reference's too) draw nothing
+    ones = gan.game.g_targets(batch)
 
     def run(steps):
         for _ in range(steps):
@@ -172,8 +171,8 @@ def per_call_costs(gan, data, labels, batch, calls):
         real = data[:batch]
         y = labels[:batch] if gan.conditional else None
     z = gan.sample_z(batch, rng)
-    real_t = np.full((batch, 1), gan.real_label, np.float32)
-    ones = np.ones((batch, 1), np.float32)
+    real_t, _ = gan.game.d_targets(batch, None)
+    ones = gan.game.g_targets(batch)
 
     def host_draws():
         if callable(data):

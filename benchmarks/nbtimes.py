@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from benchmarks.notebook_code import NOTEBOOK_DIR, NOTEBOOKS, REPO_ROOT
+from benchmarks.notebook_code import NOTEBOOK_DIR, NOTEBOOKS, REPO_ROOT, tagged_cells
 
 
 def _scratch_copy(root):
@@ -54,12 +54,12 @@ def _environment(root, quick):
 def time_notebook(path, env, timeout, setup_only=False):
     """Seconds to execute ``path`` (in its folder) with ``env`` in a fresh kernel.
 
-    ``setup_only``: only the cells up to the configuration cell (the one assigning ``BATCH_SIZE``),
-    for ``--quick``: it checks the machinery, not the notebook's time.
+    ``setup_only``: only the cells up to the configuration cell (the one tagged ``config``), for
+    ``--quick``: it checks the machinery, not the notebook's time.
     """
     nb = nbformat.read(path, as_version=4)
     if setup_only:
-        last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "BATCH_SIZE =" in c.source)
+        last = nb.cells.index(tagged_cells(nb, "config", path)[0])
         nb.cells = nb.cells[: last + 1]
     saved = dict(os.environ)
     os.environ.clear()

@@ -1,17 +1,19 @@
 """The notebooks' own models and settings, read from the notebooks at run time (never copied).
 
 The benchmark has to measure what the notebooks train while their configuration is being tuned, so
-it reads each notebook with nbformat and executes, in one fresh namespace per notebook:
+it reads each notebook with nbformat and executes, in one fresh namespace per notebook, cells found by
+their Jupyter cell tags (``REQUIRED_TAGS``; ``tests/test_bench.py`` fails, naming the notebook and the
+tag, if one is lost):
 
 1. every top-level import statement of the notebook;
-2. the configuration cell (the one that assigns ``BATCH_SIZE``), whole, with ``QUICK`` forced;
-3. from the cells that define them, only the ``def build_generator`` / ``def build_discriminator``
+2. the cell tagged ``config`` (the hyperparameters, ``BATCH_SIZE`` among them), whole, with ``QUICK`` forced;
+3. from the cells tagged ``models``, only the ``def build_generator`` / ``def build_discriminator``
    statements;
-4. on request (``load_data``), the data cell (the one that assigns ``x_gan``): its imports and
-   assignments, without its prints and plots;
-5. on request (``load_training_defs``), the training cell's function definitions and those of
-   its assignments that cannot train (``decay_learning_rates``, ``fixed_z``, ``steps_per_epoch``),
-   never its training.
+4. on request (``load_data``), the cell tagged ``data``: its imports and assignments (``x_gan`` and,
+   for a conditional GAN, ``y_gan``), without its prints and plots;
+5. on request (``load_training_defs``), the function definitions of the cell tagged ``train`` and
+   those of its assignments that cannot train (``decay_learning_rates``, ``fixed_z``,
+   ``steps_per_epoch``), never its training.
 
 The keyword arguments of the notebook's ``GAN(...)`` call and of its ``gan.fit(...)`` call are read
 from the training cell's syntax tree and evaluated in that namespace (inside a function, such as
@@ -40,6 +42,30 @@ NOTEBOOKS = {
     "tricks": "04_label_smoothing_and_tricks.ipynb",
 }
 BUILDERS = ("build_generator", "build_discriminator")
+#: the cell tags each notebook must carry, and what the benchmark reads from the tagged cells
+REQUIRED_TAGS = {
+    "mlp": ("config", "models", "train"),
+    "dcgan": ("config", "data", "models", "train"),
+    "cgan": ("config", "data", "models", "train"),
+    "tricks": ("config", "models"),
+}
+TAG_CONTENTS = {
+    "config": "the hyperparameters (BATCH_SIZE and the quick/full constants)",
+    "data": "the real training data (x_gan, and y_gan for a conditional GAN)",
+    "models": "def build_generator / def build_discriminator",
+    "train": "the GAN(...) call and its gan.fit(...) call",
+}
+
+
+def tagged_cells(nb, tag, path):
+    """The code cells of notebook ``nb`` carrying the Jupyter cell tag ``tag``; LookupError if there is none."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+    if not cells:
+        raise LookupError(
+            f"{Path(path).name}: no code cell is tagged {tag!r} ({TAG_CONTENTS.get(tag, tag)}); the benchmark "
+            "reads that cell. Add the tag to it (JupyterLab: the cell's property inspector, Common Tools > Cell Tags)"
+        )
+    return cells
 
 
 @contextlib.contextmanager
@@ -83,13 +109,13 @@ class NotebookCode:
     def __init__(self, key, quick):
         self.key, self.quick = key, bool(quick)
         self.path = NOTEBOOK_DIR / NOTEBOOKS[key]
-        nb = nbformat.read(self.path, as_version=4)
-        self.cells = [(c.source, ast.parse(c.source)) for c in nb.cells if c.cell_type == "code"]
+        self.notebook = nbformat.read(self.path, as_version=4)
+        self.cells = [(c.source, ast.parse(c.source)) for c in self.notebook.cells if c.cell_type == "code"]
         self.ns = {"__name__": f"notebook_{key}"}
         with notebook_environment(self.quick):
             self._exec(self._imports())
             self.ns["QUICK"] = self.quick
-            self._exec(self._cell_assigning("BATCH_SIZE"))  # the configuration, whole
+            self._exec(self._tagged("config"))  # the configuration, whole
             self.ns["QUICK"] = self.quick
             for name in BUILDERS:
                 self._exec(self._definition(name))
@@ -104,25 +130,26 @@ class NotebookCode:
         body = [s for _, tree in self.cells for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
         return ast.Module(body=body, type_ignores=[])
 
-    def _cell_assigning(self, name):
-        for _, tree in self.cells:
-            if any(name in _assigned_names(stmt) for stmt in tree.body):
-                return tree
-        raise LookupError(f"{self.path.name}: no code cell assigns {name}")
+    def _tagged(self, tag):
+        """The syntax tree of the one code cell tagged ``tag``."""
+        cells = tagged_cells(self.notebook, tag, self.path)
+        if len(cells) != 1:
+            raise LookupError(f"{self.path.name}: {len(cells)} code cells are tagged {tag!r}; tag exactly one")
+        return ast.parse(cells[0].source)
 
     def _definition(self, name):
-        for _, tree in self.cells:
-            for stmt in tree.body:
+        for cell in tagged_cells(self.notebook, "models", self.path):
+            for stmt in ast.parse(cell.source).body:
                 if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
                     return ast.Module(body=[stmt], type_ignores=[])
-        raise LookupError(f"{self.path.name}: no cell defines {name}()")
+        raise LookupError(f"{self.path.name}: no cell tagged 'models' defines {name}()")
 
     def _training_cell(self):
-        for _, tree in self.cells:
-            calls = {_call_name(n) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-            if "GAN" in calls and "fit" in calls:
-                return tree
-        raise LookupError(f"{self.path.name}: no cell both builds a GAN(...) and calls .fit(...)")
+        tree = self._tagged("train")
+        calls = {_call_name(n) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        if not {"GAN", "fit"} <= calls:
+            raise LookupError(f"{self.path.name}: the cell tagged 'train' must build a GAN(...) and call .fit(...)")
+        return tree
 
     def _find_call(self, name):
         """The first call ``name(...)`` in the training cell and the function holding it (or None)."""
@@ -177,7 +204,9 @@ class NotebookCode:
 
     def load_data(self):
         """Run the data cell's imports and assignments (``x_gan`` and, for 03, ``y_gan``)."""
-        tree = self._cell_assigning("x_gan")
+        tree = self._tagged("data")
+        if "x_gan" not in _assigned_names(tree):
+            raise LookupError(f"{self.path.name}: the cell tagged 'data' must assign x_gan (the real training images)")
         kept = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom, ast.Assign))]
         with notebook_environment(self.quick):
             self._exec(ast.Module(body=kept, type_ignores=[]))

@@ -38,7 +38,7 @@ ADVICE = {
     ),
     "d_wins": (
         "the discriminator's loss has collapsed towards 0: D separates real from fake perfectly and G gets "
-        "almost no useful gradient. Try one-sided label smoothing (real_label=0.9), instance noise, a lower "
+        "almost no useful gradient. Try one-sided label smoothing (real_target=0.9), instance noise, a lower "
         "D learning rate or fewer D steps, or a smaller discriminator."
     ),
     "fakes_rejected": (

@@ -176,12 +176,6 @@ class GAN:
         self.history = {k: [] for k in HISTORY_KEYS}
         self.monitor = Monitor() if monitor is True else (monitor or None)
 
-    # -- the game's options, under the names the notebooks and benchmarks read
-    generator_loss = property(lambda self: getattr(self.game, "generator_loss", None))
-    real_label = property(lambda self: getattr(self.game, "real_target", None))
-    fake_label = property(lambda self: getattr(self.game, "fake_target", None))
-    flip_prob = property(lambda self: getattr(self.game, "flip_prob", 0.0))
-
     # -- building
     def _compile_models(self):
         """Compile D, and the combined model D(G(z)) in which only G is meant to learn."""

@@ -4,12 +4,12 @@
 
 The instructor notebooks mark each solution with nbgrader's delimiters, so nbgrader can use them too:
 
-    def discriminator_targets(n, real_label=1.0):
+    def discriminator_targets(n, real_target=1.0):
         ### BEGIN SOLUTION
         ### HINT: what the stub tells the student (optional, one or more lines)
-        real_labels = ...
+        real_targets = ...
         ### END SOLUTION
-        return real_labels, fake_labels
+        return real_targets, fake_targets
 
 In a student copy the lines from BEGIN to END become, at the marker's indentation,
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
@@ -16,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import loop, peer, quality  # noqa: E402
 from benchmarks.fused import FusedTrainer  # noqa: E402
-from benchmarks.notebook_code import NotebookCode  # noqa: E402
+from benchmarks.notebook_code import NOTEBOOK_DIR, NOTEBOOKS, REQUIRED_TAGS, NotebookCode, tagged_cells  # noqa: E402
 from gan_utils.training import GAN  # noqa: E402
 
 
@@ -106,3 +107,19 @@ def test_quality_clock_excludes_evaluation_time():
     assert clock.tick(2) is False and len(calls) == 1
     assert clock.train_seconds() < 0.05  # the evaluation's 0.05 s is not training time
     assert clock.tick(3, final=True) is True and len(calls) == 2
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED_TAGS))
+def test_notebooks_carry_the_cell_tags_the_benchmark_reads(key):
+    nb = nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[key], as_version=4)
+    for tag in REQUIRED_TAGS[key]:
+        cells = tagged_cells(nb, tag, NOTEBOOKS[key])  # raises, naming the notebook and the tag, if it is lost
+        assert tag == "models" or len(cells) == 1, f"{NOTEBOOKS[key]}: tag exactly one cell {tag!r}"
+
+
+def test_a_lost_tag_is_named(tmp_path):
+    nb = nbformat.read(NOTEBOOK_DIR / NOTEBOOKS["dcgan"], as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    with pytest.raises(LookupError, match=r"02_dcgan_mnist.ipynb: no code cell is tagged 'train' \(the GAN\(\.\.\.\) call"):
+        tagged_cells(nb, "train", NOTEBOOKS["dcgan"])

@@ -42,7 +42,8 @@ def test_first_cell_reports_the_environment(path):
     """After the Colab cell, the first code cell prints versions, backend, GPU and mode."""
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code" and sync_colab.MARKER not in c.source]
-    assert "print(describe(QUICK" in code[0], f"{path.name}: print gan_utils.environment.describe(QUICK, ...) first"
+    assert "print(environment_report(QUICK" in code[0], (
+        f"{path.name}: print gan_utils.environment.environment_report(QUICK, ...) first")
 
 
 def test_readme_links_every_notebook_from_the_url():

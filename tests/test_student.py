@@ -38,16 +38,31 @@ _D_CONVS = ('h = layers.Conv2D(D_FILTERS, KERNEL, strides=2, padding="same")(ima
 _D_HEAD = ('h = layers.Flatten()(h)\nh = layers.Dense(D_HIDDEN)(h)\nh = layers.LeakyReLU(0.2)(h)\n'
            'p_real = layers.Dense(1, activation="sigmoid")(h)')
 
+# Notebook 01's hand-written iteration, for its wrong answers.
+_ITERATION = ("z = rng.standard_normal((n, LATENT_DIM), dtype=np.float32)\nfake = G.predict_on_batch(z)\n"
+              "D.trainable = True\nd_loss_real = D.train_on_batch(real, real_targets)\n"
+              "d_loss_fake = D.train_on_batch(fake, fake_targets)\nD.trainable = False\n"
+              "g_loss = combined.train_on_batch(rng.standard_normal((n, LATENT_DIM), dtype=np.float32), g_targets)")
+
 # Wrong answers, one replacement per solution region of the exercise cell (code without indentation).
 WRONG = {
     "ex1_discriminator_targets": [
-        ["real_labels = np.full((n, 1), real_label, dtype=np.float32)\n"
-         "fake_labels = np.full((n, 1), 1 - real_label, dtype=np.float32)"],  # two-sided smoothing
-        ["real_labels = np.full(n, real_label, dtype=np.float32)\nfake_labels = np.zeros(n, dtype=np.float32)"],
-        ["real_labels = np.zeros((n, 1), dtype=np.float32)\n"
-         "fake_labels = np.full((n, 1), real_label, dtype=np.float32)"],  # swapped
+        ["real_targets = np.full((n, 1), real_target, dtype=np.float32)\n"
+         "fake_targets = np.full((n, 1), 1 - real_target, dtype=np.float32)"],  # two-sided smoothing
+        ["real_targets = np.full(n, real_target, dtype=np.float32)\nfake_targets = np.zeros(n, dtype=np.float32)"],
+        ["real_targets = np.zeros((n, 1), dtype=np.float32)\n"
+         "fake_targets = np.full((n, 1), real_target, dtype=np.float32)"],  # swapped
     ],
-    "ex2_generator_losses": [
+    "ex2_one_iteration": [
+        [_ITERATION.replace("D.trainable = True\n", "").replace("D.trainable = False\n", "")],  # the Keras 2 recipe
+        [_ITERATION.replace("D.trainable = False\n", "")],  # D left trainable in G's step
+        [_ITERATION.replace("D.trainable = True\n", "D.trainable = False\n", 1)
+         .replace("D.trainable = False\ng_loss", "D.trainable = True\ng_loss")],  # the two flags swapped
+        [_ITERATION.replace("D.trainable = True\n", "")],  # never unfrozen (frozen before the combined step only)
+        ["g_loss = combined.train_on_batch(rng.standard_normal((n, LATENT_DIM), dtype=np.float32), g_targets)\n"
+         + _ITERATION.split("g_loss")[0]],  # G's step first
+    ],
+    "ex3_generator_losses": [
         ["return np.log(1 - np.clip(d_fake, EPS, 1 - EPS))", "return -np.log(np.clip(d_fake, EPS, 1 - EPS))"],
         ["return -np.log(d_fake)", "return np.log(1 - d_fake)"],  # not clipped: infinite at D = 0 or 1
         ["return np.log(np.clip(d_fake, EPS, 1 - EPS))", "return np.log(1 - np.clip(d_fake, EPS, 1 - EPS))"],
