@@ -37,14 +37,15 @@ test: install
 unit: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q $(XDIST)
 
+# On JAX only the tests whose result can depend on the backend (marked `backend`): the discipline of every
+# model the trainer builds, the games, the behaviour digests, layers, checkpointed seed states, the fused step.
 unit-jax: install
-	KERAS_BACKEND=jax GAN_SKIP_BENCH_QUICK=1 $(PY) -m pytest tests -q $(XDIST)
+	KERAS_BACKEND=jax $(PY) -m pytest tests -q $(XDIST) -m backend
 
-# The unit tests on tensorflow 2.20 + keras 3.13.2 (Colab's stack) and every other lower bound of
-# requirements.txt; TensorFlow backend only, to keep `make test` short. The quick benchmark run
-# (tests/test_bench_quick.py) runs once, in `make unit`; unit-jax and unit-oldest skip it.
+# The tests whose result can depend on the versions (marked `backend` or `versions`) on tensorflow 2.20 +
+# keras 3.13.2 (Colab's stack) and every other lower bound of requirements.txt.
 unit-oldest: install
-	KERAS_BACKEND=tensorflow GAN_SKIP_BENCH_QUICK=1 $(OLDEST_PY) -m pytest tests -q $(XDIST)
+	KERAS_BACKEND=tensorflow $(OLDEST_PY) -m pytest tests -q $(XDIST) -m "backend or versions"
 
 # Every notebook in quick mode with nbval (02-04; their figures go to build/nbval-figures/) and, in the same
 # pytest-xdist session, notebook 01 twice at once: it must run and write byte-identical PNG files

@@ -42,6 +42,7 @@ def test_notebook_code_comes_from_the_notebooks():
     assert first["d_optimizer"] is not second["d_optimizer"]  # fresh optimizers for each GAN
 
 
+@pytest.mark.backend
 def test_fused_step_does_the_trainers_updates():
     """Same models, optimizers and draws: after two iterations the weights are the same."""
     nb = NotebookCode("dcgan", quick=True)

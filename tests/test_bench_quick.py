@@ -18,8 +18,6 @@ PARTS = {"loop", "quality", "notebooks", "peer"}
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    if os.environ.get("GAN_SKIP_BENCH_QUICK") == "1":  # `make unit-jax` / `unit-oldest`: once per `make test` is enough
-        pytest.skip("GAN_SKIP_BENCH_QUICK=1: the quick benchmark run is exercised by `make unit`")
     out = tmp_path_factory.mktemp("bench") / "results.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": keras.backend.backend()}
     proc = subprocess.run(

@@ -285,6 +285,7 @@ def test_a_new_fit_will_not_mix_with_old_checkpoints(run12):
         resume(mlp_gan(), tmp_path, resume=False)
 
 
+@pytest.mark.backend
 def test_stateful_hooks_and_noise_horizon_are_restored(tmp_path):
     def run(folder, resume=False, keep=2):
         gan = mlp_gan(instance_noise=0.3)

@@ -9,6 +9,8 @@ from conftest import LATENT, changed, snapshot
 from gan_utils.layers import MinibatchStdDev
 from gan_utils.training import GAN
 
+pytestmark = pytest.mark.backend  # Keras ops on each backend
+
 
 def test_dense_input_gets_the_batch_mean_std(seeded):
     x = seeded.normal(size=(16, 3)).astype("float32")

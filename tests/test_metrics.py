@@ -43,6 +43,7 @@ def mnist():
     return load_mnist(split="both")
 
 
+@pytest.mark.backend
 def test_evaluator_accuracy_matches_its_record(evaluator, mnist):
     _, (x_test, y_test) = mnist
     pred, conf = evaluator.predict(x_test)

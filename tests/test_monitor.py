@@ -50,6 +50,7 @@ def test_winning_discriminator_is_flagged(seeded):
     assert any("label smoothing" in m for _, _, m in monitor.events)
 
 
+@pytest.mark.backend
 def test_frozen_discriminator_is_flagged(seeded):
     G, D = tiny_mlp_models()
     gan = GAN(G, D, seed=0, d_optimizer=keras.optimizers.SGD(0.0))  # D's updates change nothing
@@ -146,6 +147,7 @@ def test_own_monitor_replaces_the_default(seeded):
     assert kinds(other) == ["nan"] and gan.monitor.events == []
 
 
+@pytest.mark.backend
 def test_the_monitor_does_not_change_training():
     """It reads the history and samples G in inference mode: the weights come out bit-identical."""
     x = np.random.default_rng(2).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")

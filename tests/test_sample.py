@@ -49,6 +49,7 @@ def run_main(argv, capsys):
     return code, capsys.readouterr().err
 
 
+@pytest.mark.versions
 def test_unconditional(models, tmp_path, capsys):
     out = tmp_path / "s.npz"
     code, _ = run_main([models["uncond"], "--n", 25, "--out", out], capsys)
@@ -141,6 +142,7 @@ def test_command_line_subprocess(models, tmp_path):
 
 
 # -- save_generator: how notebooks 02 and 03 save their generators
+@pytest.mark.versions
 def test_save_generator_writes_reloads_and_reports(tmp_path):
     keras.utils.set_random_seed(1)
     gen = tiny_generator(conditional=True)

@@ -117,6 +117,11 @@ WRONG = {
 }
 
 
+# Exercises whose self-check meets behaviour that changed between Keras versions (Keras < 3.15 refuses to build a
+# model with an unused input), run on the oldest allowed stack too.
+VERSION_DEPENDENT = {"ex1_label_embedding"}
+
+
 def exercise_id(nb, index, number):
     return nb.cells[index].metadata.get("nbgrader", {}).get("grade_id", f"exercise {number}")
 
@@ -126,7 +131,9 @@ def all_exercises():
     for path in LAB:
         nb = nbformat.read(path, as_version=4)
         for number, (i, j) in enumerate(make_student.exercises(nb), start=1):
-            out.append(pytest.param(path, number, i, j, id=f"{path.stem[:2]}-{exercise_id(nb, i, number)}"))
+            name = exercise_id(nb, i, number)
+            marks = [pytest.mark.versions] if name in VERSION_DEPENDENT else []
+            out.append(pytest.param(path, number, i, j, id=f"{path.stem[:2]}-{name}", marks=marks))
     return out
 
 

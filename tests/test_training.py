@@ -36,6 +36,7 @@ def check_discipline(gan, real, labels=None, batch=None):
     assert g_stats <= g_changed, "G's BatchNorm statistics did not change in G's step"
 
 
+@pytest.mark.backend
 def test_each_step_moves_only_its_own_network(seeded):
     G, D = tiny_conv_models()
     gan = GAN(G, D, seed=0)
@@ -44,6 +45,7 @@ def test_each_step_moves_only_its_own_network(seeded):
         check_discipline(gan, images(seeded, 32))
 
 
+@pytest.mark.backend
 def test_discipline_survives_a_retrace(seeded):
     G, D = tiny_conv_models()
     gan = GAN(G, D, seed=0)
@@ -53,6 +55,7 @@ def test_discipline_survives_a_retrace(seeded):
     check_discipline(gan, images(seeded, 32))
 
 
+@pytest.mark.backend
 def test_discipline_conditional(seeded):
     G, D = tiny_conv_models(conditional=True, num_classes=3)
     gan = GAN(G, D, num_classes=3, seed=0)
@@ -60,12 +63,14 @@ def test_discipline_conditional(seeded):
         check_discipline(gan, images(seeded, n), seeded.integers(0, 3, n))
 
 
+@pytest.mark.backend
 def test_discipline_with_instance_noise_and_minimax(seeded):
     G, D = tiny_conv_models()
     gan = GAN(G, D, generator_loss="minimax", instance_noise=0.2, noise_decay_steps=10, seed=0)
     check_discipline(gan, images(seeded, 32))
 
 
+@pytest.mark.backend
 def test_fit_updates_each_network_the_expected_number_of_times(seeded):
     G, D = tiny_conv_models(batchnorm=False)
     gan = GAN(G, D, d_steps=3, seed=0)
@@ -76,6 +81,7 @@ def test_fit_updates_each_network_the_expected_number_of_times(seeded):
     assert gan.history["step"] == [1, 2, 3, 4]
 
 
+@pytest.mark.backend
 def test_classic_keras2_recipe_freezes_d_on_keras3(seeded):
     """Why the trainer toggles the flag: setting it once before compiling stops D learning."""
     G, D = tiny_mlp_models()
@@ -93,6 +99,7 @@ def test_classic_keras2_recipe_freezes_d_on_keras3(seeded):
         assert any("does not have any trainable weights" in str(w.message) for w in caught)
 
 
+@pytest.mark.backend
 def test_losses_are_per_batch_not_running_means(seeded):
     G, D = tiny_mlp_models()
     gan = GAN(G, D, seed=0)
@@ -105,6 +112,7 @@ def test_losses_are_per_batch_not_running_means(seeded):
         assert got["d_real"] == pytest.approx(float(D.predict_on_batch(real).mean()), abs=0.05)
 
 
+@pytest.mark.backend
 def test_minimax_loss_is_log_one_minus_d(seeded):
     G, D = tiny_mlp_models()
     gan = GAN(G, D, generator_loss="minimax", seed=0)
@@ -163,6 +171,7 @@ def test_hook_can_stop_training(seeded):
     assert gan.step == 5
 
 
+@pytest.mark.backend
 def test_same_seed_same_history(seeded):
     runs = []
     for _ in range(2):
@@ -238,6 +247,7 @@ def test_batch_mean_output_is_the_latest_batch_and_reset_is_free():
     assert isinstance(again, BatchMeanOutput) and again.name == "mean_output"
 
 
+@pytest.mark.backend
 def test_compiled_discriminator_saves_and_loads(tmp_path):
     G, D = tiny_mlp_models()
     gan = GAN(G, D, seed=0)
