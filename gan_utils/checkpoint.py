@@ -235,12 +235,14 @@ def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
     ``plan``: the fit's arguments (start, total, batch_size, n_data, sampler); ``stream``: its data stream
     (shuffled order and position); ``hooks``: those with a state are saved in order.
     """
+    import keras  # here, so that reading and writing checkpoint files needs NumPy only
+
     gan.build_optimizers()
     arrays, names = {}, {}
     for group, variables in gan.variable_groups().items():
         names[group] = [[v.path, list(v.shape)] for v in variables]
         for i, v in enumerate(variables):
-            arrays[f"{group}/{i:04d}"] = np.array(_to_numpy(v))
+            arrays[f"{group}/{i:04d}"] = np.array(keras.ops.convert_to_numpy(v))
     for key, values in gan.history.items():
         arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
     position = stream.state_dict()
@@ -257,7 +259,7 @@ def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
                 entry["json"][key] = value
         hook_meta.append(entry)
     meta = {
-        "keras": _keras_version(), "backend": _backend(), "config": gan.config(),
+        "keras": keras.__version__, "backend": keras.backend.backend(), "config": gan.config(),
         "optimizers": {"d_optimizer": type(gan.d_optimizer).__name__, "g_optimizer": type(gan.g_optimizer).__name__},
         "variables": names, "step": gan.step, "epoch": gan.epoch, "train_seconds": gan.train_seconds,
         "fit_steps": gan.fit_steps, "rng": gan.rng.bit_generator.state,
@@ -355,21 +357,3 @@ def apply_training_state(gan, state, hooks=(), stream=None):
         h.state.load_state_dict({**entry["json"], **{k: arrays[f"hooks/{i}/{k}"] for k in entry["arrays"]}})
     if stream is not None:
         stream.load_state_dict({"order": arrays.get("fit/order"), "cursor": meta["fit"]["cursor"]})
-
-
-def _to_numpy(variable):
-    import keras
-
-    return keras.ops.convert_to_numpy(variable)
-
-
-def _keras_version():
-    import keras
-
-    return keras.__version__
-
-
-def _backend():
-    import keras
-
-    return keras.backend.backend()

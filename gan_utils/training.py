@@ -36,7 +36,7 @@ from keras import ops
 from . import checkpoint as ckpt
 from .batches import model_inputs, predict_in_batches
 from .checks import class_labels, keras_model, non_negative_int, non_negative_std, one_of, positive_int
-from .games import GENERATOR_LOSSES, BinaryCrossEntropyGame, Game
+from .games import GENERATOR_LOSSES, BinaryCrossEntropyGame, Game  # noqa: F401  (GENERATOR_LOSSES: public here)
 from .hooks import Hook, WeightAverage, check_hooks  # noqa: F401  (public here since the first notebooks)
 from .layers import InstanceNoise  # noqa: F401
 from .losses import BatchMeanOutput, minimax_generator_loss  # noqa: F401
