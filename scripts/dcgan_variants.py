@@ -99,7 +99,7 @@ def main(argv=None):
     G, D = build_generator(), build_discriminator()
     d_lr = a.dlr or a.lr
     gan = GAN(G, D, d_optimizer=keras.optimizers.Adam(d_lr, beta_1=0.5), g_optimizer=keras.optimizers.Adam(a.lr, beta_1=0.5),
-              real_label=a.real, generator_loss=a.gloss, d_steps=a.dsteps, seed=a.seed)
+              real_target=a.real, generator_loss=a.gloss, d_steps=a.dsteps, seed=a.seed)
     steps_per_epoch = (len(x) // a.batch) // a.dsteps
 
     def decay(g):
