@@ -15,13 +15,14 @@ averaged weights, the history (without its timings), the trainer's random state,
 newest checkpoint's arrays and layout (variables by position and shape: their names depend on how many layers the
 process built before). It was recorded before the trainer was split into modules and must not
 change with a refactor. Floating-point results differ between Keras, TensorFlow and JAX releases, so a digest is
-kept per stack (backend and versions) in ``behaviour_digests.json``; on a stack with none recorded the test is
-skipped and says how to record one (``python tests/test_behaviour_digest.py --record``, on code whose behaviour
+kept per stack (backend, versions and processor) in ``behaviour_digests.json``; on a stack with none recorded the
+test is skipped and says how to record one (``python tests/test_behaviour_digest.py --record``, on code whose behaviour
 is known to be right).
 """
 
 import hashlib
 import json
+import platform
 import sys
 import warnings
 from pathlib import Path
@@ -56,7 +57,18 @@ def stack():
         version = jax.__version__
     else:
         version = "?"
-    return f"{backend} {version}, keras {keras.__version__}, numpy {np.__version__}"
+    return f"{backend} {version}, keras {keras.__version__}, numpy {np.__version__}, cpu {cpu()}"
+
+
+def cpu():
+    """The processor model and a hash of its instruction-set flags: the convolutions' floating-point results (and
+    so a GAN's weights) differ between processors, as notebook 03's full-mode results did between two sessions."""
+    info = Path("/proc/cpuinfo")
+    if not info.exists():
+        return f"{platform.machine()} {platform.processor()}".strip()
+    fields = {k.strip(): v for k, v in (line.split(":", 1) for line in info.read_text().splitlines() if ":" in line)}
+    flags = " ".join(sorted(fields.get("flags", "").split()))
+    return f"{fields.get('model name', '?').strip()} {hashlib.sha256(flags.encode()).hexdigest()[:8]}"
 
 
 def mlp(latent, dim, width=16, sigmoid=True, minibatch_std=False, name="D"):
