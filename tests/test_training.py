@@ -94,7 +94,7 @@ def test_classic_keras2_recipe_freezes_d_on_keras3(seeded):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         D.train_on_batch(seeded.normal(size=(16, 1)).astype("float32"), np.ones((16, 1), "float32"))
-    assert not changed(before, D), "Keras now trains D here: re-check the GUIDE and the notebooks' text"
+    assert not changed(before, D), "Keras now trains D here: re-check the notebooks' text and README"
     if keras.backend.backend() == "tensorflow":  # the only sign of trouble, on TensorFlow
         assert any("does not have any trainable weights" in str(w.message) for w in caught)
 
