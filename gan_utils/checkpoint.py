@@ -34,6 +34,7 @@ import numpy as np
 
 from .checks import is_int, positive_int
 from .files import atomic_write
+from .hooks import stateful
 
 FORMAT = "gan_utils-checkpoint-1"
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
@@ -249,7 +250,7 @@ def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
     if position["order"] is not None:
         arrays["fit/order"] = position["order"]
     hook_meta = []
-    for i, h in enumerate(h for h in hooks if h.state is not None):
+    for i, h in enumerate(stateful(hooks)):
         entry = {"type": type(h.state).__name__, "json": {}, "arrays": []}
         for key, value in h.state.state_dict().items():
             if isinstance(value, np.ndarray):
@@ -295,7 +296,7 @@ def read_training_state(gan, path, plan=None, hooks=None):
             "call fit with the same data and arguments as the interrupted run, or give a new fit its own checkpoint_dir"
         )
     if hooks is not None:
-        here = [type(h.state).__name__ for h in hooks if h.state is not None]
+        here = [type(h.state).__name__ for h in stateful(hooks)]
         saved = [entry["type"] for entry in meta["hooks"]]
         if here != saved:
             raise CheckpointError(
@@ -352,7 +353,7 @@ def apply_training_state(gan, state, hooks=(), stream=None):
     gan.rng.bit_generator.state = meta["rng"]
     gan.history = {k: arrays[f"history/{k}"].tolist() for k in gan.history}
     gan.stop_training = False
-    for i, h in enumerate(h for h in hooks if h.state is not None):
+    for i, h in enumerate(stateful(hooks)):
         entry = meta["hooks"][i]
         h.state.load_state_dict({**entry["json"], **{k: arrays[f"hooks/{i}/{k}"] for k in entry["arrays"]}})
     if stream is not None:

@@ -26,19 +26,19 @@ def atomic_write(path, write, *, durable=False) -> Path:
     try:
         write(tmp)
         if durable:
-            _fsync(tmp, os.O_RDONLY)
+            _fsync(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     if durable:
-        _fsync(path.parent, os.O_RDONLY)
+        _fsync(path.parent)
     return path
 
 
-def _fsync(path, flags):
+def _fsync(path):
     """fsync a file or a folder; a no-op where the system cannot open or sync it (folders on Windows)."""
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
