@@ -70,8 +70,13 @@ student: install
 bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
-lab: install
-	$(VENV)/bin/jupyter lab notebooks
+# JupyterLab on notebooks/ in the user environment only (not .venv-oldest). As root (containers, cloud machines)
+# it adds --allow-root, without which JupyterLab refuses to start; LAB_ARGS passes options, e.g.
+# make lab LAB_ARGS="--port=8890 --no-browser --ip=0.0.0.0".
+LAB_ARGS ?=
+LAB_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) build .pytest_cache

@@ -73,11 +73,10 @@ def load(path):
 
 def save(path, results):
     """Write the results as JSON, atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp_{path.name}")
-    tmp.write_text(json.dumps(results, indent=2, default=_jsonable) + "\n")
-    tmp.replace(path)
+    from gan_utils.files import atomic_write
+
+    text = json.dumps(results, indent=2, default=_jsonable) + "\n"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def _jsonable(value):

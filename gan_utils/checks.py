@@ -91,6 +91,8 @@ def real_samples(data, sample_shape, batch_size):
             f"data must have shape (N, {', '.join(map(str, sample_shape))}) to match the "
             f"discriminator's input, got {data.shape}"
         )
+    if not np.isfinite(data).all():
+        raise ValueError("data contain NaN or infinite values; remove or replace them before training")
     if batch_size > len(data):
         raise ValueError(f"batch_size={batch_size} is larger than the data ({len(data)} samples)")
     return data

@@ -117,20 +117,107 @@ class DataFileError(RuntimeError):
     """A data file is present but is not the file the project expects."""
 
 
-def _read_mnist_npz(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as f:
-        missing = [k for k in MNIST_SHAPES if k not in f.files]
-        if missing:
-            raise DataFileError(f"{path} lacks the arrays {missing}; it is not an MNIST npz file")
-        arrays = {k: f[k] for k in MNIST_SHAPES}
+class DataDownloadError(OSError):
+    """Downloading a data file failed or timed out; the message says how to get the file instead."""
+
+
+#: seconds ``load_mnist(download=True)`` waits on any one network operation (connect, each read) by default
+DOWNLOAD_TIMEOUT_S = 30.0
+
+_RESTORE = (
+    f"restore it with `git checkout -- data/{MNIST_FILENAME}` (data/MNIST_README.md says where the file "
+    "comes from and how to check it)"
+)
+
+
+def _check_mnist_arrays(arrays, where) -> dict:
+    """The MNIST arrays if they have Keras's layout (keys, shapes, uint8 images, integer labels in 0..9)."""
+    missing = [k for k in MNIST_SHAPES if k not in arrays]
+    if missing:
+        raise DataFileError(
+            f"{where} lacks the arrays {missing}; an MNIST npz file holds {list(MNIST_SHAPES)} "
+            "(the layout of keras.datasets.mnist.load_data())"
+        )
+    arrays = {k: np.asarray(arrays[k]) for k in MNIST_SHAPES}
     for key, shape in MNIST_SHAPES.items():
-        if arrays[key].shape != shape:
-            raise DataFileError(f"{path}: {key} has shape {arrays[key].shape}, expected {shape}")
+        a = arrays[key]
+        if a.shape != shape:
+            raise DataFileError(f"{where}: {key} has shape {a.shape}, expected {shape}")
+        if key.startswith("x_") and a.dtype != np.uint8:
+            raise DataFileError(f"{where}: {key} has dtype {a.dtype}, expected uint8 pixels in 0..255")
+        if key.startswith("y_"):
+            if not np.issubdtype(a.dtype, np.integer):
+                raise DataFileError(f"{where}: {key} has dtype {a.dtype}, expected integer labels in 0..9")
+            if a.size and (a.min() < 0 or a.max() > 9):
+                raise DataFileError(f"{where}: {key} holds labels {a.min()}..{a.max()}, expected 0..9")
     return arrays
 
 
-def _load_mnist_arrays(path) -> dict:
-    """The raw uint8 arrays, from ``path`` (checked) or, if the default file is missing, Keras."""
+def _read_mnist_npz(path: Path) -> dict:
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except Exception as e:  # zipfile, zlib, EOF, pickle and format errors
+        raise DataFileError(
+            f"{path} cannot be read as an npz file ({type(e).__name__}: {e}); pass an npz file saved with "
+            f"np.savez(path, {'=..., '.join(MNIST_SHAPES)}=...)"
+        ) from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise DataFileError(f"{path} holds a single array, not an npz file with the arrays {list(MNIST_SHAPES)}")
+    with loaded as f:
+        missing = [k for k in MNIST_SHAPES if k not in f.files]
+        if missing:
+            raise DataFileError(
+                f"{path} lacks the arrays {missing} (it holds {f.files}); an MNIST npz file holds "
+                f"{list(MNIST_SHAPES)}, the layout of keras.datasets.mnist.load_data()"
+            )
+        try:
+            arrays = {k: f[k] for k in MNIST_SHAPES}
+        except Exception as e:  # a damaged member of the archive
+            raise DataFileError(f"{path} is truncated or corrupt: {type(e).__name__}: {e}") from None
+    return _check_mnist_arrays(arrays, path)
+
+
+def _positive_seconds(value, name) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}") from None
+    if not np.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return seconds
+
+
+def _download_mnist(timeout) -> dict:
+    """``keras.datasets.mnist.load_data()`` with every socket operation bounded by ``timeout`` seconds.
+
+    ``urllib`` (which Keras uses) has no timeout of its own; the process-wide socket default is set for the
+    duration of the call and restored afterwards (other threads opening sockets meanwhile get it too).
+    """
+    import socket
+
+    import keras
+
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as e:
+        raise DataDownloadError(
+            f"downloading MNIST with keras.datasets.mnist.load_data() failed (timeout {timeout:g} s per network "
+            f"operation): {type(e).__name__}: {e}. Instead, put the project's file at "
+            f"{DATA_DIR / MNIST_FILENAME}: {_RESTORE}"
+        ) from e
+    finally:
+        socket.setdefaulttimeout(before)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    return _check_mnist_arrays(arrays, "the downloaded MNIST")
+
+
+def _load_mnist_arrays(path, download=False, timeout=DOWNLOAD_TIMEOUT_S) -> dict:
+    """The raw uint8 arrays: the default file (sha256-checked), an explicit ``path`` (layout-checked) or Keras."""
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}")
+    timeout = _positive_seconds(timeout, "timeout")
     default = path is None
     path = Path(path) if path is not None else DATA_DIR / MNIST_FILENAME
     if not path.exists():
@@ -139,21 +226,29 @@ def _load_mnist_arrays(path) -> dict:
                 f"MNIST file {path} does not exist; pass path=None to use the project's "
                 f"data/{MNIST_FILENAME}"
             )
-        import keras
-
+        if not download:
+            raise FileNotFoundError(
+                f"MNIST file {path} is missing: {_RESTORE}; or pass load_mnist(download=True) to fetch MNIST "
+                f"with keras.datasets.mnist.load_data() (needs the network; gives up after timeout="
+                f"{timeout:g} s without an answer)"
+            )
         print(
-            f"{path} is missing; falling back to keras.datasets.mnist.load_data(), which needs "
-            "the network. Restore the file with `git checkout -- data/mnist.npz`."
+            f"{path} is missing; downloading MNIST with keras.datasets.mnist.load_data() (timeout {timeout:g} s). "
+            f"To work offline, {_RESTORE}."
         )
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    digest = sha256_of(path)
-    if digest != MNIST_SHA256:
-        raise DataFileError(
-            f"{path} is corrupt or altered: its sha256 is {digest}, expected {MNIST_SHA256}. "
-            f"Restore it with `git checkout -- data/{MNIST_FILENAME}` (or copy it again from the "
-            "source named in data/MNIST_README.md)."
-        )
+        return _download_mnist(timeout)
+    if not path.is_file():
+        raise DataFileError(f"{path} is a folder, not an MNIST npz file")
+    if default:
+        # Only the project's own file has a known hash; any other copy (a re-saved npz, Keras's own
+        # mnist.npz) holds the same arrays in another zip container and is checked for its layout instead.
+        digest = sha256_of(path)
+        if digest != MNIST_SHA256:
+            raise DataFileError(
+                f"{path} is corrupt or altered: its sha256 is {digest}, expected {MNIST_SHA256}. "
+                f"Restore it with `git checkout -- data/{MNIST_FILENAME}` (or copy it again from the "
+                "source named in data/MNIST_README.md)."
+            )
     return _read_mnist_npz(path)
 
 
@@ -178,15 +273,24 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def load_mnist(path=None, scale="tanh", split="train"):
+def load_mnist(path=None, scale="tanh", split="train", *, download=False, timeout=DOWNLOAD_TIMEOUT_S):
     """Load MNIST offline from the project's ``data/mnist.npz``.
 
     Args:
-        path: an npz file in Keras's layout; ``None`` uses ``data/mnist.npz`` and checks its
-            sha256 (a missing default file falls back to ``keras.datasets.mnist.load_data()``,
-            which needs the network).
+        path: an npz file in Keras's layout; ``None`` uses ``data/mnist.npz`` and checks its sha256.
+            An explicit path is not compared with that hash (a re-saved copy of the same arrays is a
+            different file); its arrays are checked instead: the keys ``x_train y_train x_test y_test``,
+            their shapes, uint8 images and integer labels in 0..9 (``DataFileError`` otherwise).
         scale: ``"tanh"`` for images in [-1, 1] (a tanh generator's range), ``"unit"`` for [0, 1].
         split: ``"train"`` (60,000 images), ``"test"`` (10,000) or ``"both"``.
+        download: what to do when the default ``data/mnist.npz`` is missing. ``False`` (the default)
+            raises ``FileNotFoundError`` saying how to restore it; ``True`` fetches MNIST with
+            ``keras.datasets.mnist.load_data()`` instead (needs the network; the arrays are checked, the
+            file is not saved into ``data/``). Has no effect when the file is there.
+        timeout: with ``download=True``, the most seconds any one network operation (connecting, each
+            read) may wait: the socket default timeout is set to it around the download and restored
+            afterwards, so a server that accepts the connection and never answers raises
+            ``DataDownloadError`` instead of hanging.
 
     Returns:
         ``(images, labels)``: float32 (N, 28, 28, 1) and int32 (N,) in 0..9; for
@@ -196,7 +300,7 @@ def load_mnist(path=None, scale="tanh", split="train"):
         raise ValueError(f"split must be 'train', 'test' or 'both', got {split!r}")
     if scale not in ("tanh", "unit"):
         raise ValueError(f"scale must be 'tanh' (for [-1, 1]) or 'unit' (for [0, 1]), got {scale!r}")
-    arrays = _load_mnist_arrays(path)
+    arrays = _load_mnist_arrays(path, download, timeout)
     train = (scale_images(arrays["x_train"], scale), arrays["y_train"].astype(np.int32))
     test = (scale_images(arrays["x_test"], scale), arrays["y_test"].astype(np.int32))
     return {"train": train, "test": test, "both": (train, test)}[split]

@@ -13,8 +13,9 @@ supplies what differs between GAN variants, through five methods and nothing els
 * ``head_targets(step, inputs)``: targets for D's extra output heads (an auxiliary classifier, a code
   predictor) in the ``"real"``, ``"fake"`` and ``"generator"`` steps, from the inputs of that step's model
   (``x``, ``[x, labels]``, ``z`` or ``[z, labels]``); none by default;
-* ``check_output(shape)``: refuses a D whose real/fake output does not fit the loss; and ``config()``, the
-  options a checkpoint must agree with.
+* ``check_output(shape)`` and ``output_activation_problem(name)``: refuse a D whose real/fake output does
+  not fit the loss (its shape; its last activation, e.g. logits under binary cross-entropy); and
+  ``config()``, the options a checkpoint must agree with.
 
 Today's options are all one game, ``BinaryCrossEntropyGame``: the non-saturating and the minimax generator
 loss, one- and two-sided label smoothing, soft targets drawn in a range, and noisy (flipped) targets.
@@ -27,7 +28,7 @@ Other parts of a GAN variant plug in without the trainer knowing about them:
   optimizer applies them after every update on every backend, i.e. in D's step only;
 * *a penalty on D* is a layer inside D that calls ``add_loss`` only when ``training and self.trainable``
   (``gan_utils.layers.OutputPenalty``): D's step pays it, G's step (D frozen) does not;
-* *a critic without a sigmoid* is a game whose ``check_output`` accepts any real output.
+* *a critic without a sigmoid* is a game whose ``output_activation_problem`` refuses a sigmoid.
 
 **A new game plugs in** by subclassing ``Game``. The Wasserstein critic (Arjovsky et al. 2017) is
 ``WassersteinGame`` below: ``wasserstein_loss`` (mean of target x score) with targets -1 for real and +1 for
@@ -75,6 +76,10 @@ class Game:
         if tuple(shape) != (1,):
             raise ValueError(f"the discriminator must output shape (1,), got {tuple(shape)}")
 
+    def output_activation_problem(self, activation):
+        """What is wrong with D's last activation ``activation`` (a name, None if unknown) for this loss, or None."""
+        return None
+
     def config(self):
         """The game's options, as JSON values (a checkpoint must agree with them)."""
         return {"game": type(self).__name__}
@@ -99,6 +104,12 @@ class BinaryCrossEntropyGame(Game):
         self.flip_prob = float(flip_prob)
         if not 0.0 <= self.flip_prob < 0.5:
             raise ValueError(f"flip_prob must be in [0, 0.5), got {flip_prob}")
+        real_mean, fake_mean = np.mean(self.real_target), np.mean(self.fake_target)
+        if real_mean <= fake_mean:
+            raise ValueError(
+                f"{names[0]}={real_target!r} is not above {names[1]}={fake_target!r}: D would learn to call real "
+                "samples fake (swapped targets?). Real targets are high (1, or 0.9 with label smoothing), "
+                "fake targets low (0); for noisy labels use flip_prob")
         self.constant_targets = not (
             isinstance(self.real_target, tuple) or isinstance(self.fake_target, tuple) or self.flip_prob
         )
@@ -132,6 +143,12 @@ class BinaryCrossEntropyGame(Game):
         if tuple(shape) != (1,):
             raise ValueError(f"the discriminator must output shape (1,) (a sigmoid probability), got {tuple(shape)}")
 
+    def output_activation_problem(self, activation):
+        if activation is None or activation == "sigmoid":
+            return None
+        return (f"ends with a {activation} activation, but binary cross-entropy needs a probability in [0, 1]: "
+                "end D with a sigmoid, e.g. layers.Dense(1, activation=\"sigmoid\")")
+
     def config(self):
         # The key names are those of checkpoints written before games existed, so those still load.
         return {"generator_loss": self.generator_loss, "real_label": self.real_target,
@@ -157,3 +174,9 @@ class WassersteinGame(Game):
 
     def g_targets(self, n):
         return -np.ones((n, 1), np.float32)
+
+    def output_activation_problem(self, activation):
+        if activation in ("sigmoid", "tanh", "softmax"):
+            return (f"ends with a {activation} activation, but a Wasserstein critic outputs an unbounded score: "
+                    "end it with a linear unit, layers.Dense(1)")
+        return None

@@ -16,56 +16,149 @@ Latent vectors are N(0, 1), drawn from ``numpy.random.default_rng(seed)``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .batches import predict_in_batches
+from .batches import model_inputs
 from .checks import is_int
-from .files import atomic_write
+from .files import atomic_write, temporary_path
 from .settings import REPO_ROOT
+
+#: without a way to read the memory available (no /proc/meminfo, no sysconf), ``sample`` refuses to hold more
+#: than this many bytes (images, latent vectors and labels).
+DEFAULT_MEMORY_CAP_BYTES = 8 * 10**9
+#: the share of the available memory ``sample`` may plan to use.
+MEMORY_SHARE = 0.8
 
 
 class SampleError(ValueError):
     """Bad arguments or an unusable model file; the message says which and why."""
 
 
+def _one_line(text, limit=400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_generator(path):
-    """Load a ``.keras`` generator with ``safe_mode=True`` (no compile); checks the file exists."""
+    """Load a ``.keras`` generator with ``safe_mode=True`` (no compile).
+
+    Raises ``SampleError`` if the file does not exist, is not a ``.keras`` file, or exists but cannot be read
+    as a Keras model (the message gives the loader's reason).
+    """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SampleError(f"model file not found: {path}")
+    if not path.is_file():
+        raise SampleError(f"{path} is a folder, not a model file; pass the .keras file saved with model.save(...)")
     if path.suffix != ".keras":
         raise SampleError(f"expected a Keras 3 model file ending in .keras, got {path.name}")
+    if not zipfile.is_zipfile(path):
+        raise SampleError(
+            f"{path} exists but cannot be read as a Keras model: it is not a .keras (zip) archive "
+            f"({path.stat().st_size} bytes; truncated by an interrupted copy or save?); save the model again "
+            "with model.save(path)"
+        )
     import keras
 
-    return keras.models.load_model(path, compile=False, safe_mode=True)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:
+        raise SampleError(
+            f"{path} exists but cannot be read as a Keras model: {type(e).__name__}: {_one_line(e)}"
+        ) from e
 
 
 def generator_signature(generator):
     """``(latent_dim, conditional, num_classes)`` of a generator.
 
     ``num_classes`` is read from the generator's Embedding layer when it is conditional (None if it
-    has none); the latent size from the first input's shape ``(latent_dim,)``.
+    has none); the latent size from the first input's shape ``(latent_dim,)``. Raises ``SampleError`` for a
+    model that is not a generator (see ``image_shape`` for its output).
     """
     import keras
 
     inputs = generator.inputs
     if len(inputs) not in (1, 2):
-        raise SampleError(f"a generator takes z or [z, label]; this model has {len(inputs)} inputs")
+        raise SampleError(
+            f"this model is not a generator: a generator takes z or [z, label]; this model has {len(inputs)} inputs"
+        )
     shape = tuple(inputs[0].shape[1:])
     if len(shape) != 1 or shape[0] is None:
-        raise SampleError(f"the generator's first input must be z of shape (latent_dim,), got {shape}")
+        raise SampleError(
+            f"this model is not a generator: its first input must be z of shape (latent_dim,), got {shape}"
+        )
     conditional = len(inputs) == 2
     num_classes = None
     if conditional:
+        label_shape = tuple(inputs[1].shape[1:])
+        if label_shape not in ((), (1,)):
+            raise SampleError(
+                f"this model is not a generator: its second input must be one integer label per image, shape () "
+                f"or (1,), got {label_shape}"
+            )
         dims = [layer.input_dim for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
         num_classes = int(dims[0]) if dims else None
     return int(shape[0]), conditional, num_classes
+
+
+def image_shape(generator):
+    """``(H, W)`` of the images a generator draws: its one output must have shape (H, W) or (H, W, 1)."""
+    outputs = generator.outputs
+    if len(outputs) != 1:
+        raise SampleError(
+            f"this model is not a generator: a generator has one output (images), this one has {len(outputs)}"
+        )
+    shape = tuple(outputs[0].shape[1:])
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+    if len(shape) != 2 or any(d is None for d in shape):
+        raise SampleError(
+            f"this model is not a generator: its output must be grey images of shape (H, W) or (H, W, 1), "
+            f"got {tuple(outputs[0].shape[1:])}"
+        )
+    return int(shape[0]), int(shape[1])
+
+
+def _gb(nbytes) -> str:
+    return f"{nbytes / 1e9:.3g} GB"
+
+
+def available_memory_bytes():
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``, else free pages), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_limit_bytes():
+    """``(bytes, why)``: what ``sample`` may plan to hold, ``MEMORY_SHARE`` of the memory available now (or
+    ``DEFAULT_MEMORY_CAP_BYTES`` where that cannot be read), and a few words saying which."""
+    available = available_memory_bytes()
+    if available:
+        return int(MEMORY_SHARE * available), f"{MEMORY_SHARE:.0%} of the {_gb(available)} available now"
+    return DEFAULT_MEMORY_CAP_BYTES, f"the {_gb(DEFAULT_MEMORY_CAP_BYTES)} cap (available memory unknown)"
+
+
+def sample_memory_bytes(n, latent_dim, shape, conditional, batch_size=1000):
+    """Bytes ``sample`` holds for ``n`` images: z (float32), the uint8 images, the labels (int32), one float batch."""
+    per_image = 4 * latent_dim + shape[0] * shape[1] + (4 if conditional else 0)
+    return int(n) * per_image + 3 * 4 * min(int(n), batch_size) * shape[0] * shape[1]
 
 
 def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
@@ -82,12 +175,16 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
     Returns:
         ``(images, labels)``: uint8 (n, 28, 28) in 0..255 (the generator's output shape without
         the channel axis), and int32 (n,) or None for an unconditional generator.
+
+    Raises ``SampleError`` before drawing anything for a model that is not a generator, bad labels, or an
+    ``n`` whose arrays would not fit in memory (``sample_memory_bytes`` against ``memory_limit_bytes``).
     """
     from .data import to_uint8
 
     if not is_int(n) or n <= 0:
         raise SampleError(f"--n must be a positive integer, got {n!r}")
     latent_dim, conditional, num_classes = generator_signature(generator)
+    shape = image_shape(generator)
     if label is not None and all_labels:
         raise SampleError("give --label K or --all-labels, not both")
     labels = None
@@ -98,20 +195,37 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
                 "or --all-labels for equal numbers of each"
             )
         k = num_classes if num_classes is not None else 10
-        if all_labels:
-            if n % k:
-                raise SampleError(f"--all-labels needs --n to be a multiple of {k} (the number of classes), got {n}")
-            labels = np.repeat(np.arange(k, dtype=np.int32), n // k)
-        else:
-            if not is_int(label) or not 0 <= label < k:
-                raise SampleError(f"--label must be an integer in 0..{k - 1}, got {label!r}")
-            labels = np.full(n, label, dtype=np.int32)
+        if all_labels and n % k:
+            raise SampleError(f"--all-labels needs --n to be a multiple of {k} (the number of classes), got {n}")
+        if not all_labels and (not is_int(label) or not 0 <= label < k):
+            raise SampleError(f"--label must be an integer in 0..{k - 1}, got {label!r}")
     elif label is not None or all_labels:
         raise SampleError("this generator is unconditional (one input, z): --label and --all-labels do not apply")
 
+    need = sample_memory_bytes(n, latent_dim, shape, conditional, batch_size)
+    limit, why = memory_limit_bytes()
+    if need > limit:
+        per_image = 4 * latent_dim + shape[0] * shape[1] + (4 if conditional else 0)
+        fits = max(1, (limit - (need - n * per_image)) // per_image)
+        raise SampleError(
+            f"--n {n} would need about {_gb(need)} of memory ({per_image} bytes per image: latent vector, "
+            f"{shape[0]}x{shape[1]} uint8 image{', label' if conditional else ''}), more than {why}; "
+            f"use --n {fits} or less and sample in several runs with different --seed"
+        )
+
+    if conditional:
+        if all_labels:
+            labels = np.repeat(np.arange(k, dtype=np.int32), n // k)
+        else:
+            labels = np.full(n, label, dtype=np.int32)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim), dtype=np.float32)
-    return to_uint8(predict_in_batches(generator, z, labels, batch_size)), labels
+    images = np.empty((n, *shape), dtype=np.uint8)
+    for i in range(0, n, batch_size):  # uint8 batch by batch: never all n images as float32
+        part_labels = None if labels is None else labels[i : i + batch_size]
+        batch = np.asarray(generator.predict_on_batch(model_inputs(z[i : i + batch_size], part_labels)))
+        images[i : i + batch_size] = to_uint8(batch).reshape(-1, *shape)
+    return images, labels
 
 
 def save_npz(path, images, labels=None):
@@ -168,7 +282,8 @@ def save_generator(generator, path, probe, *, write=True, temporary=False, max_m
     if path.suffix != ".keras":
         raise SampleError(f"save a generator as a .keras file, got {path.name}")
     temporary = temporary and write  # nothing to check in a new folder unless we write there
-    with tempfile.TemporaryDirectory() as tmp:
+    folder = tempfile.TemporaryDirectory(prefix="gan_utils-") if temporary else contextlib.nullcontext()
+    with folder as tmp:
         target = Path(tmp) / path.name if temporary else path
         if write:
             atomic_write(target, generator.save)
@@ -197,23 +312,62 @@ def build_parser():
     return parser
 
 
+def check_output_path(path) -> Path:
+    """``--out``: a new or existing ``.npz`` file in an existing, writable folder; else ``SampleError``.
+
+    Checked before anything is loaded or drawn; the check writes (and removes) the temporary file that
+    ``atomic_write`` will use.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise SampleError(f"--out {path} is a folder; give a file name in it, e.g. --out {path / 'samples.npz'}")
+    if path.suffix != ".npz":
+        raise SampleError(
+            f"--out must be a file name ending in .npz, got {path.name!r}; e.g. --out {path.with_suffix('.npz')}"
+        )
+    folder = path.parent
+    if not folder.exists():
+        raise SampleError(f"--out {path}: the folder {folder} does not exist; create it first (mkdir -p {folder})")
+    if not folder.is_dir():
+        raise SampleError(f"--out {path}: {folder} is a file, not a folder")
+    probe = temporary_path(path)
+    try:
+        with open(probe, "wb"):
+            pass
+        probe.unlink()
+    except OSError as e:
+        reason = e.strerror or e
+        raise SampleError(f"--out {path}: cannot write in {folder} ({reason}); choose a writable folder") from None
+    return path
+
+
 def main(argv=None):
-    """The command line; returns 0, or exits with status 2 and a one-line message on bad input."""
+    """The command line; returns 0, or exits with status 2 and a one-line message on bad input.
+
+    Everything that can be checked is checked before sampling: the arguments, ``--out``, the model file
+    (readable, a generator), the labels and the memory ``--n`` images need.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.n <= 0:
         parser.error(f"--n must be a positive integer, got {args.n}")
     if args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
-    if not Path(args.model).is_file():
+    if not Path(args.model).exists():
         parser.error(f"model file not found: {args.model}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
+        out = check_output_path(args.out)
         generator = load_generator(args.model)
+        generator_signature(generator)
+        image_shape(generator)
         images, labels = sample(generator, args.n, seed=args.seed, label=args.label, all_labels=args.all_labels)
     except SampleError as exc:
         parser.error(str(exc))
-    path = save_npz(args.out, images, labels)
+    try:
+        path = save_npz(out, images, labels)
+    except OSError as exc:
+        parser.exit(1, f"{parser.prog}: error: could not write {out}: {exc}\n")
     what = f" with labels {np.bincount(labels).tolist()}" if labels is not None else ""
     print(f"wrote {len(images)} images {images.shape[1:]} uint8{what} to {path}")
     return 0

@@ -34,6 +34,10 @@ class ArrayStream:
             return positive_int(steps, "steps")
         return self.steps_per_epoch * positive_int(epochs, "epochs")
 
+    def check(self, check_range):
+        """Run ``check_range(samples, name)`` (the generator's output range) on the data, before training."""
+        check_range(self.data, "data")
+
     def next_batch(self, rng):
         """(real samples, their labels or None); a new permutation from ``rng`` when the epoch is used up."""
         if self.order is None or self.cursor + self.batch_size > self.n_data:
@@ -60,14 +64,34 @@ class SamplerStream:
     n_data = None
     steps_per_epoch = None
 
-    def __init__(self, sample, batch_size):
-        self.sample, self.batch_size = sample, batch_size
+    def __init__(self, sample, batch_size, sample_shape):
+        self.sample, self.batch_size, self.sample_shape = sample, batch_size, tuple(sample_shape)
+        self.check_range = None
 
     def total_steps(self, epochs, steps):
         return positive_int(steps, "steps")
 
+    def check(self, check_range):
+        """Run ``check_range(samples, name)`` on the sampler's first batch (it draws from the fit's generator)."""
+        self.check_range = check_range
+
     def next_batch(self, rng):
-        return np.asarray(self.sample(self.batch_size, rng), dtype=np.float32), None
+        """A fresh batch from the sampler, checked: shape (batch_size, *sample_shape), finite numbers."""
+        batch = self.sample(self.batch_size, rng)
+        try:
+            batch = np.asarray(batch, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"the data sampler returned {type(batch).__name__}, not an array of numbers: {error}") from None
+        expected = (self.batch_size, *self.sample_shape)
+        if batch.shape != expected:
+            raise ValueError(f"the data sampler returned shape {batch.shape} for sample({self.batch_size}, rng); "
+                             f"it must return {expected} to match the discriminator's input")
+        if not np.isfinite(batch).all():
+            raise ValueError("the data sampler returned NaN or infinite values")
+        if self.check_range is not None:
+            self.check_range(batch, "the data sampler's samples")
+            self.check_range = None
+        return batch, None
 
     def end_epoch(self):
         """A sampler has no epochs."""
@@ -88,7 +112,7 @@ def make_stream(data, labels, batch_size, *, sample_shape, num_classes, d_steps,
             raise ValueError("a conditional GAN needs data as an array with labels, not a sampler")
         if each_epoch_hooks:
             raise ValueError("each_epoch hooks need data as an array; use Hook(every=N) with a sampler")
-        return SamplerStream(data, batch_size)
+        return SamplerStream(data, batch_size, sample_shape)
     data = real_samples(data, sample_shape, batch_size)
     labels = class_labels(labels, len(data), num_classes)
     if (epochs is None) == (steps is None):

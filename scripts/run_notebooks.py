@@ -22,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from gan_utils.environment import quick_mode
+from gan_utils.files import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,10 +68,7 @@ def run(path: Path, timeout: int, out: Path | None = None) -> float:
     """Execute ``path`` and write it with its outputs: in place, or into the folder ``out``."""
     nb, seconds = execute(path, timeout)
     target = path if out is None else out / path.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".tmp_{target.name}")
-    nbformat.write(nb, tmp)
-    tmp.replace(target)
+    atomic_write(target, lambda tmp: nbformat.write(nb, tmp))  # a killed run leaves no half-written notebook
     return seconds
 
 

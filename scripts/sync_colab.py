@@ -83,9 +83,9 @@ def sync_notebook(path, url, check=False) -> bool:
         nb.cells.insert(first_code, nbformat.v4.new_code_cell(source))
     else:
         nb.cells[i].source = source
-    tmp = Path(path).with_name(f".tmp_{Path(path).name}")
-    nbformat.write(nb, tmp)
-    tmp.replace(path)
+    from gan_utils.files import atomic_write
+
+    atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
     return True
 
 

@@ -94,3 +94,55 @@ def test_nearest_train_distance(mnist):
     assert np.allclose(d, 0, atol=1e-2) and np.array_equal(idx, np.arange(50))
     d_test, _ = metrics.nearest_train_distance(x_test[:50], x_train[:2000])
     assert d_test.min() > 1.0
+
+
+# -- images in [0, 1], float labels, too few images
+def test_unit_scaled_images_are_refused(evaluator, mnist):
+    _, (x_test, y_test) = mnist
+    unit = (x_test[:3000] + 1) / 2  # what load_mnist(scale="unit") returns
+    cached = dict(evaluator._reference)
+    for call in (evaluator.evaluate, evaluator.frechet_distance, evaluator.predict):
+        with pytest.raises(ValueError, match=r"look like images in \[0, 1\].*2 \* x - 1.*load_mnist\(scale='tanh'\)"):
+            call(unit)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        evaluator.evaluate(unit[:1])  # a single digit too
+    assert evaluator._reference.keys() == cached.keys()
+    # the rule cannot fire on [-1, 1] images: real tanh digits, noise, a dark or a blank (white / grey) batch
+    rng = np.random.default_rng(0)
+    for fine in (x_test[:1], unit * 2 - 1, rng.uniform(-1, 1, (8, 28, 28)), np.full((8, 28, 28), -1.0),
+                 np.ones((8, 28, 28)), np.zeros((8, 28, 28)), np.tanh(rng.normal(0, 0.1, (8, 28, 28)))):
+        metrics._check_images(fine)
+
+
+def test_labels_must_be_integers_of_shape_n(evaluator, mnist):
+    _, (x_test, y_test) = mnist
+    x, y = x_test[:200], y_test[:200]
+    fix = r"labels must be integers .* got dtype float32; pass e\.g\. labels\.astype\(np\.int32\)"
+    with pytest.raises(TypeError, match=fix):
+        evaluator.evaluate(x, labels=y.astype(np.float32))  # exact integers as floats: still refused
+    with pytest.raises(TypeError, match="labels must be integers"):
+        evaluator.evaluate(x, labels=y > 4)
+    with pytest.raises(ValueError, match=r"labels must have shape \(200,\)"):
+        evaluator.evaluate(x, labels=y[:, None])
+    with pytest.raises(ValueError, match=r"labels must have shape \(200,\)"):
+        evaluator.evaluate(x, labels=y[:199])
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.9"):
+        evaluator.evaluate(x, labels=np.where(y == 3, -1, y))
+
+
+def test_frechet_distance_needs_enough_images(evaluator, mnist):
+    (x_train, _), _ = mnist
+    for n in (20, metrics.FEATURE_DIM):
+        with pytest.raises(ValueError, match=rf"needs more images than the evaluator's 128 features, got {n}"):
+            evaluator.evaluate(x_train[:n])
+        with pytest.raises(ValueError, match="at least 2000 images"):
+            evaluator.frechet_distance(x_train[:n])
+    with pytest.warns(metrics.SmallSampleWarning, match=r"only 500 images is biased upwards.*at least 2000"):
+        small = evaluator.evaluate(x_train[:500])
+    assert small["frechet"] > 2.0  # measured 4.8 (mean of 5 draws) against 0.62 at N = 60000
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", metrics.SmallSampleWarning)
+        assert evaluator.frechet_distance(x_train[:metrics.MIN_STABLE_FD_SAMPLES]) < 3.0
+    assert metrics.FEATURE_DIM == evaluator.model.get_layer(metrics.FEATURE_LAYER).units

@@ -33,10 +33,19 @@ def test_healthy_run_is_quiet(seeded):
     assert run(GAN(G, D, seed=0), monitor) == []
 
 
+def poisoned(G, D):
+    """D with a NaN in its output layer: every loss is NaN from the first step (data with NaN are refused
+    before training, so divergence is provoked in the weights)."""
+    weights = D.layers[-1].get_weights()
+    weights[0][0, 0] = np.nan
+    D.layers[-1].set_weights(weights)
+    return G, D
+
+
 def test_nan_loss_is_flagged_and_can_stop(seeded):
-    G, D = tiny_mlp_models()
+    G, D = poisoned(*tiny_mlp_models())
     monitor = Monitor(window=20, every=10, stop=True)
-    caught = run(GAN(G, D, seed=0), monitor, data=lambda n, rng: np.full((n, 1), np.nan, "float32"))
+    caught = run(GAN(G, D, seed=0), monitor)
     assert kinds(monitor)[0] == "nan" and "diverged" in str(caught[0].message)
 
 
@@ -88,22 +97,18 @@ def test_bad_arguments():
         mean_pairwise_distance(np.zeros((1, 3)))
 
 
-def nan_data(n, rng):
-    return np.full((n, 1), np.nan, "float32")
-
-
 def linear_models():
-    """G and D without ReLU, so that NaN inputs reach the losses (ReLU can turn NaN into 0)."""
+    """G and D without ReLU, D poisoned: every loss is NaN from the first step."""
     G = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
     D = keras.Sequential([keras.Input((1,)), layers.Dense(1, activation="sigmoid")])
-    return G, D
+    return poisoned(G, D)
 
 
 def test_monitor_is_on_by_default(seeded):
     gan = GAN(*linear_models(), seed=0)
     assert isinstance(gan.monitor, Monitor)
     with pytest.warns(GANTrainingWarning, match="losses D real nan.*training has diverged"):
-        gan.fit(nan_data, steps=2, batch_size=8, verbose=0)
+        gan.fit(normal, steps=2, batch_size=8, verbose=0)
     assert kinds(gan.monitor) == ["nan"] and gan.monitor.events[0][0] == 1
 
 
@@ -120,10 +125,10 @@ def test_nan_weights_are_flagged_even_when_the_losses_look_fine(seeded):
 
 @pytest.mark.parametrize("where", ["GAN", "fit"])
 def test_monitor_can_be_turned_off(seeded, where):
-    gan = GAN(*tiny_mlp_models(), seed=0, monitor=where != "GAN")
+    gan = GAN(*poisoned(*tiny_mlp_models()), seed=0, monitor=where != "GAN")
     with warnings.catch_warnings():
         warnings.simplefilter("error", GANTrainingWarning)
-        gan.fit(nan_data, steps=2, batch_size=8, verbose=0, monitor=False if where == "fit" else None)
+        gan.fit(normal, steps=2, batch_size=8, verbose=0, monitor=False if where == "fit" else None)
     if where == "GAN":
         assert gan.monitor is None
     else:
@@ -134,27 +139,35 @@ def test_own_monitor_replaces_the_default(seeded):
     mine = Monitor(window=5, every=2, stop=True)
     gan = GAN(*linear_models(), seed=0, monitor=mine)
     assert gan.monitor is mine
-    run(gan, mine, steps=6, data=nan_data)  # also passed as a hook: it runs once, not twice
+    run(gan, mine, steps=6)  # also passed as a hook: it runs once, not twice
     assert kinds(mine) == ["nan"] and len(mine.events) == 1 and gan.step == 1  # stopped at the first NaN
 
     gan = GAN(*linear_models(), seed=0)
     per_fit = Monitor(window=5, every=2)
     with pytest.warns(GANTrainingWarning):
-        gan.fit(nan_data, steps=3, batch_size=8, verbose=0, monitor=per_fit)
+        gan.fit(normal, steps=3, batch_size=8, verbose=0, monitor=per_fit)
     assert kinds(per_fit) == ["nan"] and gan.monitor.events == []
     other = Monitor(window=5, every=2)
-    run(gan, other, steps=3, data=nan_data)  # a Monitor's hook in hooks: the default stays out
+    run(gan, other, steps=3)  # a Monitor's hook in hooks: the default stays out
     assert kinds(other) == ["nan"] and gan.monitor.events == []
 
 
 @pytest.mark.backend
 def test_the_monitor_does_not_change_training():
-    """It reads the history and samples G in inference mode: the weights come out bit-identical."""
+    """It reads the history, samples G in inference mode and, for the mode-gap check, in training mode without
+    updating G's BatchNorm statistics: the weights (statistics and seed states included) and the history come out
+    bit-identical."""
     x = np.random.default_rng(2).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
-    weights = []
-    for monitor in (Monitor(window=10, every=5), False):
+    weights, histories = [], []
+    for monitor in (Monitor(window=10, every=5, mode_gap_ratio=0.001), False):  # the mode-gap check warns too
         keras.utils.set_random_seed(2)
         gan = GAN(*tiny_conv_models(), seed=2, monitor=monitor)  # BatchNorm and Dropout
-        gan.fit(x, batch_size=16, steps=12, verbose=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", GANTrainingWarning)
+            gan.fit(x, batch_size=16, steps=12, verbose=0)
         weights.append([np.array(keras.ops.convert_to_numpy(v)) for v in gan.generator.variables + gan.discriminator.variables])
+        histories.append({k: v for k, v in gan.history.items() if k != "time"})
+        if monitor:
+            assert monitor.mode_gap["step"] == 10 and "g_mode_gap" in kinds(monitor)  # the check ran
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert histories[0] == histories[1]

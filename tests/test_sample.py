@@ -40,6 +40,11 @@ def models(tmp_path_factory):
     return paths
 
 
+def leftovers(folder):
+    """Temporary files in ``folder``: atomic_write's ``.stem.tmp-<pid>.suffix`` (any hidden file) and ``*tmp*``."""
+    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".") or "tmp" in p.name]
+
+
 def run_main(argv, capsys):
     """main(argv) -> (exit code, stderr)."""
     try:
@@ -59,7 +64,7 @@ def test_unconditional(models, tmp_path, capsys):
         images = f["images"]
     assert images.dtype == np.uint8 and images.shape == (25, 28, 28)
     assert images.min() >= 0 and images.max() <= 255
-    assert not list(tmp_path.glob(".tmp_*")), "the temporary file must be renamed away"
+    assert not leftovers(tmp_path), "the temporary file must be renamed away"
 
 
 def test_seed_reproducible_and_different(models, tmp_path, capsys):
@@ -117,7 +122,7 @@ def test_errors(models, tmp_path, capsys, argv, match):
     assert code == 2
     assert re.search(match, err), err
     assert not out.exists(), "no output file on error"
-    assert not list(tmp_path.glob(".tmp_*"))
+    assert not leftovers(tmp_path)
 
 
 def test_command_line_subprocess(models, tmp_path):
@@ -202,3 +207,164 @@ def test_save_generator_is_atomic(tmp_path, monkeypatch):
         sample_cli.save_generator(gen, path, z)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.keras"]
+
+
+# -- checked before sampling: a damaged model file, a model that is not a generator, a bad --out, too many images
+def error_line(err):
+    """The one line argparse's error prints after the usage line."""
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert "Traceback" not in err and lines[-1].startswith("python -m gan_utils.sample: error: "), err
+    return lines[-1]
+
+
+@pytest.fixture
+def no_sampling(monkeypatch):
+    """Fail the test if any model draws images."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("nothing may be sampled when the arguments are wrong")
+
+    monkeypatch.setattr(keras.Model, "predict_on_batch", refuse)
+
+
+def test_corrupt_model_file_is_not_reported_as_missing(models, tmp_path, capsys, no_sampling):
+    good = models["uncond"].read_bytes()
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good[: len(good) // 2])  # an interrupted copy
+    text = tmp_path / "text.keras"
+    text.write_text("not a model")
+    wrong_zip = tmp_path / "wrong.keras"
+    import zipfile
+
+    with zipfile.ZipFile(wrong_zip, "w") as z:  # a zip archive, but no model in it
+        z.writestr("readme.txt", "hello")
+    out = tmp_path / "s.npz"
+    for bad, reason in ((truncated, "not a .keras (zip) archive"), (text, "not a .keras (zip) archive"),
+                        (wrong_zip, "cannot be read as a Keras model: ")):
+        code, err = run_main([bad, "--n", 5, "--out", out], capsys)
+        line = error_line(err)
+        assert code == 2 and f"{bad} exists but cannot be read as a Keras model" in line and reason in line, line
+        assert "not found" not in line.lower()
+        with pytest.raises(sample_cli.SampleError, match="exists but cannot be read as a Keras model"):
+            sample_cli.load_generator(bad)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def not_generators(folder):
+    z = keras.Input((LATENT,))
+    classifier_in = keras.Input((28, 28, 1))
+    models = {
+        "classifier": keras.Model(classifier_in, layers.Dense(10)(layers.Flatten()(classifier_in))),
+        "vector_output": keras.Model(z, layers.Dense(10, activation="softmax")(z)),
+        "two_outputs": keras.Model(z, [layers.Reshape((28, 28))(layers.Dense(784)(z)), layers.Dense(1)(z)]),
+        "rgb_output": keras.Model(z, layers.Reshape((28, 28, 3))(layers.Dense(28 * 28 * 3)(z))),
+    }
+    paths = {}
+    for name, model in models.items():
+        paths[name] = folder / f"{name}.keras"
+        model.save(paths[name])
+    return paths
+
+
+NOT_GENERATORS = {
+    "classifier": r"first input must be z of shape \(latent_dim,\), got \(28, 28, 1\)",
+    "vector_output": r"output must be grey images of shape \(H, W\) or \(H, W, 1\), got \(10,\)",
+    "two_outputs": "a generator has one output",
+    "rgb_output": r"got \(28, 28, 3\)",
+}
+
+
+def test_a_model_that_is_not_a_generator_is_refused_before_sampling(tmp_path, capsys, no_sampling):
+    out = tmp_path / "out" / "s.npz"
+    out.parent.mkdir()
+    for name, path in not_generators(tmp_path).items():
+        code, err = run_main([path, "--n", 10, "--out", out], capsys)
+        line = error_line(err)
+        assert code == 2 and "this model is not a generator" in line and re.search(NOT_GENERATORS[name], line), line
+    assert list(out.parent.iterdir()) == []
+
+
+def _unwritable_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        (locked / "probe").write_bytes(b"")
+    except OSError:
+        return locked
+    (locked / "probe").unlink()  # root writes anywhere: fall back to a folder the kernel refuses
+    locked.chmod(0o700)
+    if os.path.isdir("/sys"):
+        try:
+            open("/sys/gan_utils_probe.npz", "wb").close()
+        except OSError:
+            return Path("/sys")
+    pytest.skip("no unwritable folder available to this user")
+
+
+BAD_OUT = [
+    ("missing_folder", "{tmp}/no/such/folder/s.npz", r"the folder .*no/such/folder does not exist; create it first"),
+    ("a_folder", "{tmp}", r"is a folder; give a file name in it, e.g. --out .*samples\.npz"),
+    ("not_npz", "{tmp}/samples.txt", r"--out must be a file name ending in \.npz, got 'samples\.txt'"),
+    ("no_suffix", "{tmp}/samples", r"--out must be a file name ending in \.npz"),
+    ("parent_is_a_file", "{tmp}/model_copy.keras/s.npz", r"is a file, not a folder"),
+]
+
+
+@pytest.mark.parametrize("out,match", [b[1:] for b in BAD_OUT], ids=[b[0] for b in BAD_OUT])
+def test_bad_out_is_refused_before_loading_or_sampling(models, tmp_path, capsys, monkeypatch, out, match):
+    (tmp_path / "model_copy.keras").write_bytes(b"x")
+
+    def never(path):
+        raise AssertionError("--out is checked before the model is loaded")
+
+    monkeypatch.setattr(sample_cli, "load_generator", never)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, err = run_main([models["uncond"], "--n", 10, "--out", out.format(tmp=tmp_path)], capsys)
+    line = error_line(err)
+    assert code == 2 and re.search(match, line), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_unwritable_out_is_refused_before_sampling(models, tmp_path, capsys, no_sampling):
+    folder = _unwritable_folder(tmp_path)
+    try:
+        code, err = run_main([models["uncond"], "--n", 10, "--out", folder / "s.npz"], capsys)
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+    line = error_line(err)
+    where = re.escape(str(folder))
+    assert code == 2 and re.search(rf"--out {where}/s\.npz: cannot write in {where} \(", line), line
+    assert not (folder / "s.npz").exists()
+
+
+def test_too_many_images_are_refused_up_front(models, tmp_path, capsys, no_sampling, monkeypatch):
+    out = tmp_path / "s.npz"
+    code, err = run_main([models["uncond"], "--n", 10**9, "--out", out], capsys)  # ~0.8 TB
+    line = error_line(err)
+    need = r"--n 1000000000 would need about 8\d\d GB of memory \(816 bytes per image"
+    assert code == 2 and re.search(need, line), line
+    assert "several runs with different --seed" in line
+    # a machine with 1 MB to spare: 2000 conditional images (2000 x 820 bytes + one float batch) do not fit
+    monkeypatch.setattr(sample_cli, "available_memory_bytes", lambda: 10**6)
+    code, err = run_main([models["cond"], "--n", 2000, "--out", out, "--all-labels"], capsys)
+    line = error_line(err)
+    assert code == 2 and "820 bytes per image: latent vector, 28x28 uint8 image, label" in line, line
+    assert "80% of the 0.001 GB available now" in line
+    monkeypatch.setattr(sample_cli, "available_memory_bytes", lambda: None)  # unknown: the documented cap
+    with pytest.raises(sample_cli.SampleError, match=r"the 8 GB cap \(available memory unknown\)"):
+        sample_cli.sample(sample_cli.load_generator(models["uncond"]), 10**8)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="whether a pid runs is not checked on Windows")
+def test_a_killed_runs_temporary_file_is_cleaned_up(models, tmp_path, capsys):
+    try:
+        dead_pid = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # above the largest pid: no process has it
+    except OSError:
+        dead_pid = 2**22 + 1
+    stale = tmp_path / f".s.tmp-{dead_pid}.npz"  # what a run killed while writing s.npz leaves
+    stale.write_bytes(b"half an npz")
+    out = tmp_path / "s.npz"
+    assert run_main([models["uncond"], "--n", 10, "--out", out], capsys)[0] == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]
