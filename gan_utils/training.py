@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
+import weakref
 from pathlib import Path
 
 import keras
@@ -34,12 +36,14 @@ import numpy as np
 from keras import ops
 
 from . import checkpoint as ckpt
+from . import model_checks
 from .batches import model_inputs, predict_in_batches
 from .checks import class_labels, keras_model, non_negative_int, non_negative_std, one_of, positive_int
 from .games import GENERATOR_LOSSES, BinaryCrossEntropyGame, Game  # noqa: F401  (GENERATOR_LOSSES: public here)
 from .hooks import Hook, WeightAverage, check_hooks  # noqa: F401  (public here since the first notebooks)
 from .layers import InstanceNoise  # noqa: F401
 from .losses import BatchMeanOutput, minimax_generator_loss  # noqa: F401
+from .model_checks import TrainableLayers
 from .monitor import Monitor, monitor_hooks
 from .stream import make_stream
 
@@ -80,6 +84,7 @@ def _model_shapes(generator, discriminator, conditional, game):
     n_in = 2 if conditional else 1
     kind = "conditional (num_classes is set)" if conditional else "unconditional"
     for model, name, what in ((generator, "generator", "[z, label]"), (discriminator, "discriminator", "[sample, label]")):
+        model_checks.model_io(model, name)
         if len(model.inputs) != n_in:
             raise ValueError(
                 f"the {name} has {len(model.inputs)} input(s) but a {kind} GAN needs {what if conditional else 'one'}; "
@@ -96,7 +101,23 @@ def _model_shapes(generator, discriminator, conditional, game):
         raise ValueError(f"the discriminator has {len(discriminator.outputs)} outputs but the game "
                          f"{type(game).__name__} needs {1 + game.extra_heads} (real/fake first)")
     game.check_output(discriminator.outputs[0].shape[1:])
+    model_checks.check_discriminator_output(game, generator, discriminator)
     return int(z_shape[0]), sample_shape
+
+
+def _check_models(generator, discriminator, d_optimizer, g_optimizer, num_classes):
+    """Everything about the models and optimizers that Keras would accept and train on silently."""
+    model_checks.check_distinct(generator, discriminator)
+    if d_optimizer is not None and d_optimizer is g_optimizer:
+        raise ValueError("d_optimizer and g_optimizer are the same object; Keras 3 cannot share one optimizer "
+                         "between two models: pass two instances")
+    for optimizer, name in ((d_optimizer, "d_optimizer"), (g_optimizer, "g_optimizer")):
+        if optimizer is not None:
+            model_checks.check_optimizer(optimizer, name)
+    if num_classes is not None:
+        for model, name in ((generator, "generator"), (discriminator, "discriminator")):
+            model_checks.check_embeddings(model, name, num_classes)
+    model_checks.warn_batchnorm(discriminator)
 
 
 def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None):
@@ -117,6 +138,9 @@ class GAN:
         discriminator: Keras model, sample -> (1,) probability of "real" (or the game's output);
             conditional: [sample, label] -> (1,). With a game that has extra heads, more outputs.
         num_classes: set for a conditional GAN (labels are ints in 0..num_classes-1 fed to both).
+            Both models then take the label as a second input of shape () and dtype int32,
+            ``keras.Input((), dtype="int32")`` (one integer per sample, e.g. into an
+            ``Embedding(num_classes, ...)``).
         d_optimizer, g_optimizer: two distinct optimizers (Keras 3 cannot share one between
             models); default Adam(2e-4, beta_1=0.5), the DCGAN settings.
         game: a ``gan_utils.games.Game`` (losses and targets); default binary cross-entropy
@@ -139,8 +163,19 @@ class GAN:
             that one. It never changes the training itself (it only reads, and samples G in
             inference mode).
 
+    Checks before anything is compiled (``gan_utils.model_checks``): G and D must be two models
+    without a shared layer; D's last activation must fit the game (a sigmoid for binary
+    cross-entropy, none for a Wasserstein critic); optimizers must be instances with a finite
+    learning rate >= 0; a conditional model's Embedding needs a row per class; BatchNorm in
+    D warns (frozen in G's step, it normalises with other statistics). Layers of D that are
+    frozen when the GAN is built stay frozen: only the others are unfrozen for D's step. A second
+    GAN built on the same models takes D over (it recompiles D); the first then refuses to train.
+
     Checkpoints: ``fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` (see ``fit``);
     ``restore(path)`` loads one checkpoint.
+
+    Also ``from gan_utils import GAN`` (the same class). Keras backends: TensorFlow and JAX; importing
+    ``gan_utils`` refuses torch and numpy with the reason (``gan_utils.check_backend``).
     """
 
     def __init__(self, generator, discriminator, *, num_classes=None, d_optimizer=None, g_optimizer=None,
@@ -159,11 +194,12 @@ class GAN:
         self.noise_decay_steps = None if noise_decay_steps is None else positive_int(noise_decay_steps,
                                                                                      "noise_decay_steps")
         self.seed = non_negative_int(seed, "seed")
+        if self.seed >= 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32) (Keras seeds its random layers with it), "
+                             f"got {seed}")
         if not isinstance(monitor, (bool, Monitor)):
             raise TypeError(f"monitor must be True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
-        if d_optimizer is not None and d_optimizer is g_optimizer:
-            raise ValueError("d_optimizer and g_optimizer are the same object; Keras 3 cannot share one optimizer "
-                             "between two models: pass two instances")
+        _check_models(generator, discriminator, d_optimizer, g_optimizer, self.num_classes)
         self.latent_dim, self.sample_shape = _model_shapes(generator, discriminator, self.conditional, self.game)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -180,26 +216,45 @@ class GAN:
     def _compile_models(self):
         """Compile D, and the combined model D(G(z)) in which only G is meant to learn."""
         D, heads = self.discriminator, self.game.extra_heads
-        D.trainable = True
+        previous = getattr(D, "_gan_utils_owner", None)
+        if previous is not None and previous() is not None:
+            warnings.warn(
+                "these models already belong to another GAN (re-running the cell that builds the GAN does this): "
+                "compiling D for this one takes D away from it, and that GAN will refuse to train. Keep using "
+                "this new GAN, or rebuild the models for a second one", model_checks.ModelWarning, stacklevel=3)
+        if not D.trainable:
+            D.trainable = True  # the whole D frozen (the Keras 2 recipe, or an interrupted step): the GAN owns this flag
+        self.d_layers = TrainableLayers(D)  # only the layers trainable now are ever unfrozen
+        D._gan_utils_owner = weakref.ref(self)
         metrics = [BatchMeanOutput()] if not heads else [[BatchMeanOutput()]] + [[] for _ in range(heads)]
         D.compile(optimizer=self.d_optimizer, loss=self.game.d_loss(), metrics=metrics)  # d_real / d_fake
         self.noise_layer = InstanceNoise(seed=self.seed, name="instance_noise") if self.instance_noise else None
         self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer)
-        D.trainable = False
+        self.d_layers.freeze()
         # no metric: the loss is all G's step reports (fewer variables to reset per call)
         self.combined.compile(optimizer=self.g_optimizer, loss=self.game.g_loss())
-        D.trainable = True
+        self.d_layers.unfreeze()
+
+    def _check_owner(self):
+        """Refuse to train if another GAN has since recompiled D (it would train with that GAN's optimizer)."""
+        if self.discriminator.optimizer is not self.d_optimizer:
+            raise RuntimeError(
+                "the discriminator has been compiled again since this GAN was built (another GAN(...) on the same "
+                "models, e.g. a re-run cell): it now trains with that GAN's optimizer, not this one's. Use the "
+                "newest GAN object, or rebuild the models and this GAN")
 
     def build_optimizers(self):
         """Create the optimizers' slots (as the first train step would) so a checkpoint can fill them."""
         D = self.discriminator
         if not self.d_optimizer.built:
-            D.trainable = True
+            self.d_layers.unfreeze()
             self.d_optimizer.build(D.trainable_variables)
         if not self.g_optimizer.built:
-            D.trainable = False  # the combined model's trainable variables: G's only
-            self.g_optimizer.build(self.combined.trainable_variables)
-            D.trainable = True
+            self.d_layers.freeze()  # the combined model's trainable variables: G's only
+            try:
+                self.g_optimizer.build(self.combined.trainable_variables)
+            finally:
+                self.d_layers.unfreeze()
 
     def variable_groups(self):
         """Every variable a checkpoint holds, by group: models (with BatchNorm statistics and seed
@@ -269,7 +324,7 @@ class GAN:
         if sigma:  # instance noise on both of D's inputs
             real = real + rng.normal(0.0, sigma, real.shape).astype(np.float32)
             fake = fake + rng.normal(0.0, sigma, fake.shape).astype(np.float32)
-        self.discriminator.trainable = True  # D learns in its own step: Keras 3 reads the flag when the step runs
+        self.d_layers.unfreeze()  # D learns in its own step: Keras 3 reads the flag when the step runs
         loss_real, d_real = self._train(self.discriminator, model_inputs(real, y_real), real_targets, "real")
         loss_fake, d_fake = self._train(self.discriminator, model_inputs(fake, y_fake), fake_targets, "fake")
         return {"d_loss_real": loss_real, "d_loss_fake": loss_fake, "d_real": d_real, "d_fake": d_fake}
@@ -279,10 +334,12 @@ class GAN:
         z = self.sample_z(len(targets), self.rng)
         if self.noise_layer is not None:
             self.noise_layer.stddev.assign(sigma)
-        self.discriminator.trainable = False  # freeze D inside the combined model: only G moves
-        y_gen = self._draw_labels(len(targets))
-        loss, _ = self._train(self.combined, model_inputs(z, y_gen), targets, "generator")
-        self.discriminator.trainable = True
+        self.d_layers.freeze()  # freeze D inside the combined model: only G moves
+        try:
+            y_gen = self._draw_labels(len(targets))
+            loss, _ = self._train(self.combined, model_inputs(z, y_gen), targets, "generator")
+        finally:  # also after an error or Ctrl-C: D must not stay frozen
+            self.d_layers.unfreeze()
         return {"g_loss": loss}
 
     def train_discriminator(self, real, labels=None):
@@ -291,15 +348,18 @@ class GAN:
         Uses this GAN's targets (smoothing, noisy labels) and current instance noise; returns
         ``d_loss_real``, ``d_loss_fake``, ``d_real`` and ``d_fake``. ``fit`` calls the same step.
         """
+        self._check_owner()
         real = np.asarray(real, dtype=np.float32)
         if real.shape[1:] != self.sample_shape:
             raise ValueError(f"real must have shape (n, {self.sample_shape}), got {real.shape}")
+        model_checks.check_data_range(real, self.generator, "real")
         labels = class_labels(labels, len(real), self.num_classes)
         real_targets, fake_targets = self.game.d_targets(len(real), self.rng)
         return self._d_step(real, labels, real_targets, fake_targets, self.noise_std())
 
     def train_generator(self, batch_size):
         """One generator step on ``batch_size`` fresh latent vectors; returns ``g_loss``."""
+        self._check_owner()
         return self._g_step(self.game.g_targets(positive_int(batch_size, "batch_size")), self.noise_std())
 
     def _iteration(self, stream, constant_targets, g_targets):
@@ -324,7 +384,9 @@ class GAN:
         Args:
             data: real samples, float32 array (N, *sample_shape) (shuffled each epoch, the last
                 incomplete batch dropped), or a function ``sample(n, rng) -> (n, *sample_shape)``
-                that draws fresh real samples (then give ``steps``).
+                that draws fresh real samples (then give ``steps``; every batch is checked for
+                shape and finite values). If G ends with tanh or sigmoid, the data must lie in
+                its range ([-1, 1] or [0, 1]): checked on a strided subset before training.
             labels: ints (N,) in 0..num_classes-1 for a conditional GAN, else None.
             batch_size: fixed batch size for every D and G update.
             epochs / steps: how long, in passes over ``data`` or in generator steps (give one).
@@ -336,12 +398,22 @@ class GAN:
                 that one. Skipped when ``hooks`` already hold a Monitor's hook.
             checkpoint_dir, checkpoint_every, checkpoint_keep, resume: checkpoints ``ckpt-<step>.npz``
                 in ``checkpoint_dir`` every ``checkpoint_every`` generator steps and at the end, the
-                newest ``checkpoint_keep`` (>= 2) kept. ``resume=False``: a new fit (the folder must
-                hold no checkpoints); ``True``: continue from the newest checkpoint there if any;
-                a path: from that file. Resuming restores everything (models with BatchNorm
+                newest ``checkpoint_keep`` (>= 2) of the run kept. The folder is created and a probe
+                file written there before training: a read-only or full folder fails at once.
+                ``resume=False``: a new run (the folder must hold no checkpoints); ``True``: continue
+                from the newest checkpoint there if any; a path: from that file, which must lie in
+                ``checkpoint_dir`` unless that folder holds no checkpoints. A run keeps its id across
+                resumes, and a fit deletes or overwrites only its own run's checkpoints (the oldest
+                beyond ``checkpoint_keep``; after resuming from an older one, the newer ones it
+                replaces); where another run's (or an unreadable) checkpoint would be touched it
+                refuses to start. Resuming checks that the call asks for the same training (data,
+                labels, arguments, hooks) with the same models and settings (GAN options, the layers'
+                configurations, the optimizers' settings such as the learning rate: a differing one
+                is named, never silently replaced) and restores everything (models with BatchNorm
                 statistics and seed states, optimizers, counters, the epoch's order and position,
-                the random generator, history, hooks' states) and then equals an uninterrupted
-                run bit for bit (same seed, on CPU); the call must ask for the same training.
+                the random generator, history, hooks' states); it then equals an uninterrupted run
+                bit for bit (same seed, on CPU). After an interrupted fit (an error, Ctrl-C), the same
+                call with ``resume=True`` continues it on the same GAN too.
 
         Returns ``self.history``: lists per generator step of ``d_loss_real``, ``d_loss_fake``,
         ``g_loss``, ``d_real`` (mean D(x)), ``d_fake`` (mean D(G(z)), both in D's step),
@@ -350,12 +422,14 @@ class GAN:
         Raises ValueError / TypeError for bad arguments and ``CheckpointError`` (a ValueError) for a
         damaged or mismatched checkpoint, all before anything is trained or restored.
         """
+        self._check_owner()
         batch_size = positive_int(batch_size, "batch_size")
         hooks = check_hooks(hooks)
         stream = make_stream(data, labels, batch_size, sample_shape=self.sample_shape, num_classes=self.num_classes,
                              d_steps=self.d_steps, epochs=epochs, steps=steps,
                              each_epoch_hooks=any(h.each_epoch for h in hooks))
         total = stream.total_steps(epochs, steps)
+        stream.check(lambda x, name: model_checks.check_data_range(x, self.generator, name))
         for model, name in ((self.discriminator, "discriminator"), (self.generator, "generator")):
             if not model.trainable_weights:
                 raise ValueError(f"the {name} has no trainable weights; it could not learn")
@@ -363,9 +437,7 @@ class GAN:
         folder, resume_path = ckpt.resolve_resume(checkpoint_dir, checkpoint_every, checkpoint_keep, resume)
         plan = {"start": self.step, "total": total, "batch_size": batch_size, "n_data": stream.n_data,
                 "sampler": stream.sampler}
-        finished = resume_path is not None and self._resume(resume_path, plan, hooks, stream, verbose)
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+        finished = self._resume(resume_path, folder, plan, hooks, stream, verbose)
         if finished:
             return self.history
         if self.noise_decay_steps is None and self.fit_steps is None:
@@ -420,13 +492,24 @@ class GAN:
                 h.fn(self)
 
     # -- checkpoints
-    def _resume(self, path, plan, hooks, stream, verbose):
-        """Restore the checkpoint ``path`` for this fit (checked first); True if that fit had finished."""
-        state = ckpt.read_training_state(self, path, plan=plan, hooks=hooks)  # raises before changing anything
+    def _resume(self, path, folder, plan, hooks, stream, verbose):
+        """Check the checkpoint ``path`` (None: a new run) and the checkpoint ``folder`` (None: no checkpoints)
+        for this fit, then restore the checkpoint; True if the fit that wrote it had finished.
+
+        Every check comes first: if one fails, nothing is changed.
+        """
+        state = None
+        if path is not None:
+            state = ckpt.read_training_state(self, path, plan=plan, hooks=hooks, stream=stream)
+        ckpt.begin_run(self, folder, state, stream)  # the folder is writable, no other run's checkpoint at stake
+        if state is None:
+            return False
         ckpt.apply_training_state(self, state, hooks, stream)
+        plan["start"] = state["meta"]["fit"]["start"]  # differs after an interrupted fit of this same GAN
         finished = state["meta"]["fit"]["finished"]
         if verbose:
-            print(f"resumed from {path} at step {self.step}" + (" (that fit had finished)" if finished else ""))
+            print(f"resumed from {path} at step {self.step}" + (" (that fit had finished)" if finished else "")
+                  + (f"; {state['note']}" if state["note"] else ""))
         return finished
 
     def restore(self, path):

@@ -58,7 +58,8 @@ def main(steps=300, reps=5):
         monitor = Monitor()
         assert gan.step % monitor.every and len(gan.history["step"]) >= monitor.window
         cheap = per_call(lambda: monitor.check(gan), 2000)  # NaN test and window averages only
-        expensive = per_call(lambda: (monitor._check_d_moves(gan), monitor._check_diversity(gan)), 20)
+        expensive = per_call(lambda: (monitor._check_d_moves(gan), monitor._check_diversity(gan),
+                                        monitor._measure_mode_gap(gan)), 20)
         times = {"off": [], "on": []}
         for _ in range(reps):
             for mode in ("off", "on"):

@@ -208,7 +208,8 @@ def test_damaged_checkpoint_names_the_file_and_the_previous_good_one(run12, dama
         resume(gan, tmp_path)
     message = str(err.value)
     assert str(newest) in message and what in message
-    assert f"The previous checkpoint {previous} is intact" in message and f"resume='{previous}'" in message
+    assert f"The previous checkpoint {previous} is intact" in message
+    assert f"move {newest} out of the folder (or delete it) and resume with gan.fit(..., resume=True)" in message
     assert same(untouched, gan) and gan.step == 0 and gan.history["step"] == []
     with pytest.raises(CheckpointError, match="is intact and still usable"):
         gan.restore(newest)
@@ -216,7 +217,14 @@ def test_damaged_checkpoint_names_the_file_and_the_previous_good_one(run12, dama
     gan.restore(previous)  # the previous checkpoint still restores ...
     assert gan.step == 8 and same(weights[8], gan) and len(gan.history["step"]) == 8
     again = mlp_gan()  # ... and resumes to the same end as the run that wrote it
-    resume(again, tmp_path, resume=previous)
+    if damage is truncate:  # whose file it was cannot be read: resuming from 8 may not overwrite it
+        with pytest.raises(ValueError, match="holds ckpt-00000012.npz, newer than the resumed ckpt-00000008.npz"):
+            resume(again, tmp_path, resume=previous)
+        assert again.step == 0 and newest.exists()
+        newest.rename(tmp_path.parent / "damaged.npz")  # as the first message says
+        resume(again, tmp_path)
+    else:  # flipped or tampered: still readable as this run's file, so the resumed run replaces it
+        resume(again, tmp_path, resume=previous)
     assert same(weights[12], again) and again.history["g_loss"] == history["g_loss"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000008.npz", "ckpt-00000012.npz"]
     gan.restore(newest)  # rewritten by the resumed run
@@ -310,6 +318,7 @@ def test_checkpoint_files_load_without_pickle(run12):
         assert all(f[k].dtype != object for k in f.files)
         meta = json.loads(str(f["__meta__"]))
     assert meta["step"] == 12 and meta["fit"]["finished"] and meta["config"]["d_steps"] == 1
+    assert len(meta["run"]) == 32 and meta["fingerprint"]["d_optimizer"]["config"]["beta_1"] == 0.5
     shutil.copy(tmp_path / "ckpt-00000012.npz", tmp_path / "copy.npz")
     gan = mlp_gan()
     gan.restore(tmp_path / "copy.npz")  # any file name restores
