@@ -94,7 +94,8 @@ _EXPORTS = {
     "monitor": ("Monitor", "GANTrainingWarning"),
     "checkpoint": ("CheckpointError",),
     "model_checks": ("ModelWarning",),
-    "layers": ("MinibatchStdDev", "InstanceNoise", "OutputPenalty"),
+    "layers": ("MinibatchStdDev", "InstanceNoise", "OutputPenalty", "WeightClip", "SpectralNormalization"),
+    "penalty": ("GradientPenalty", "input_gradient", "gradient_penalty"),
     "losses": ("minimax_generator_loss", "wasserstein_loss", "BatchMeanOutput"),
     "data": ("load_mnist", "sample_gaussian", "sample_mixture", "sample_ring", "ring_modes", "DataFileError",
              "DataDownloadError"),
@@ -108,7 +109,7 @@ _EXPORTS = {
 _ORIGIN = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = (
     "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "layers", "losses",
-    "metrics", "model_checks", "monitor", "plotting", "sample", "settings", "stream", "training",
+    "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "settings", "stream", "training",
 )
 
 __all__ = ["SUPPORTED_BACKENDS", "UnsupportedBackendError", "check_backend", "keras_backend_name", *_ORIGIN]

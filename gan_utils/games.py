@@ -13,6 +13,8 @@ supplies what differs between GAN variants, through five methods and nothing els
 * ``head_targets(step, inputs)``: targets for D's extra output heads (an auxiliary classifier, a code
   predictor) in the ``"real"``, ``"fake"`` and ``"generator"`` steps, from the inputs of that step's model
   (``x``, ``[x, labels]``, ``z`` or ``[z, labels]``); none by default;
+* ``d_step_model(D)``, only for a game with ``one_call_d_step``: a model ``[real, fake] -> [D(real),
+  D(fake)]`` that D's step trains in one call, for a loss that needs both batches at once (WGAN-GP);
 * ``check_output(shape)`` and ``output_activation_problem(name)``: refuse a D whose real/fake output does
   not fit the loss (its shape; its last activation, e.g. logits under binary cross-entropy); and
   ``config()``, the options a checkpoint must agree with.
@@ -41,7 +43,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .checks import one_of, probability_target
+from .checks import non_negative_int, one_of, probability_target
 from .losses import minimax_generator_loss, wasserstein_loss
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -54,6 +56,10 @@ class Game:
     constant_targets = True
     #: how many output heads D has besides its real/fake output
     extra_heads = 0
+    #: D outputs the probability of "real" (the monitor's "D wins" and "fakes rejected" checks read it so)
+    probability_output = True
+    #: D's step is one call of ``d_step_model(D)`` on [real, fake] instead of one call per batch
+    one_call_d_step = False
 
     def d_loss(self):
         raise NotImplementedError
@@ -70,6 +76,16 @@ class Game:
     def head_targets(self, step, inputs):
         """Targets of D's extra heads in ``step`` ("real", "fake" or "generator"): a list, one per head."""
         return []
+
+    def d_step_model(self, discriminator):
+        """The model D's step trains when ``one_call_d_step`` is True (else D itself, on a real then a fake batch).
+
+        A game returns a model ``[real, fake] -> [D(real), D(fake)]`` built around D, with outputs named
+        ``"real"`` and ``"fake"``, when its loss needs both batches at once (WGAN-GP's penalty on points
+        between them). The trainer compiles it with D's optimizer and D's loss on each output, and D's
+        step becomes one ``train_on_batch([real, fake], [real_targets, fake_targets])``.
+        """
+        raise NotImplementedError
 
     def check_output(self, shape):
         """Raise ValueError if D's real/fake output of shape ``shape`` (without the batch) does not fit the loss."""
@@ -159,9 +175,47 @@ class WassersteinGame(Game):
     """The Wasserstein GAN's game: a critic with a linear output, ``wasserstein_loss``, targets -1 (real) / +1 (fake).
 
     The critic minimises E[f(fake)] - E[f(real)]; G minimises -E[f(G(z))]. The critic must be kept
-    (about) 1-Lipschitz by the model: weight clipping (``kernel_constraint``), spectral normalisation, or
-    a penalty layer.
+    (about) 1-Lipschitz: by the model (weight clipping with ``gan_utils.layers.WeightClip`` as a
+    ``kernel_constraint``, or ``gan_utils.layers.SpectralNormalization``), or by the game:
+    ``gradient_penalty=lambda`` (WGAN-GP, Gulrajani et al. 2017; lambda = 10 in the paper) trains the
+    critic in one call on ``[real, fake]`` through ``gan_utils.penalty.GradientPenalty``, which adds
+    lambda * mean (||grad D(x_hat)|| - 1)^2 at x_hat = eps real + (1 - eps) fake, eps ~ U[0, 1] per
+    example (``seed`` seeds eps). The penalty needs an input gradient, implemented for the TensorFlow
+    and JAX backends.
     """
+
+    probability_output = False  # an unbounded score
+
+    def __init__(self, gradient_penalty=None, seed=0):
+        if gradient_penalty is not None:
+            from .penalty import check_gradient_backend
+
+            value = float("nan") if isinstance(gradient_penalty, bool) else gradient_penalty
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"gradient_penalty must be a finite number >= 0 (lambda; 10 in WGAN-GP) or None, "
+                                 f"got {gradient_penalty!r}")
+            check_gradient_backend("WassersteinGame(gradient_penalty=...)")
+            gradient_penalty = value
+        self.gradient_penalty = gradient_penalty
+        self.seed = non_negative_int(seed, "seed")
+        self.one_call_d_step = gradient_penalty is not None  # the penalty needs real and fake in one step
+
+    def d_step_model(self, discriminator):
+        from .penalty import GradientPenalty
+
+        shape = tuple(discriminator.inputs[0].shape[1:])
+        real, fake = keras.Input(shape, name="real_input"), keras.Input(shape, name="fake_input")
+        real_score, fake_score = GradientPenalty(discriminator, self.gradient_penalty, seed=self.seed,
+                                                 name="gradient_penalty")([real, fake])
+        outputs = [keras.layers.Identity(name="real")(real_score), keras.layers.Identity(name="fake")(fake_score)]
+        return keras.Model([real, fake], outputs, name="critic_step")
+
+    def config(self):
+        return {"game": "WassersteinGame", "gradient_penalty": self.gradient_penalty}
 
     def d_loss(self):
         return wasserstein_loss

@@ -122,3 +122,45 @@ class OutputPenalty(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "weight": self.weight}
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class WeightClip(keras.constraints.Constraint):
+    """Weight clipping of the original Wasserstein GAN (Arjovsky et al. 2017): every weight into [-c, c].
+
+    Pass it as ``kernel_constraint=WeightClip(0.01)`` (and ``bias_constraint``) to D's layers. Keras'
+    optimizers apply constraints right after each update of the constrained variable, on every
+    backend, so it clips after every step of D and never touches G (D is frozen in G's step, so its
+    variables are not updated there) or BatchNorm statistics (not constrained), unlike a loop of
+    ``get_weights``/``set_weights`` over all of D's weights.
+    """
+
+    def __init__(self, c=0.01):
+        try:
+            value = float(c)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if isinstance(c, bool) or not (value > 0 and value < float("inf")):
+            raise ValueError(f"WeightClip needs a clipping value c > 0 (the WGAN paper uses 0.01), got {c!r}")
+        self.c = value
+
+    def __call__(self, w):
+        return ops.clip(w, -self.c, self.c)
+
+    def get_config(self):
+        return {"c": self.c}
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class SpectralNormalization(keras.layers.SpectralNormalization):
+    """Keras' spectral normalisation (Miyato et al. 2018) that leaves a frozen discriminator alone.
+
+    ``keras.layers.SpectralNormalization`` divides the wrapped kernel by its largest singular value
+    and stores the result (and its power-iteration vector) in every training-mode call. In a GAN
+    the combined model D(G(z)) calls D in training mode with D frozen, so Keras' layer would rewrite
+    D's kernel in G's step. This subclass does the update only when the layer is trainable, i.e. in
+    D's own step; otherwise it is the same layer (``tests/test_wgan.py`` measures both).
+    """
+
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=bool(training) and self.trainable)

@@ -216,6 +216,11 @@ class GAN:
     def _compile_models(self):
         """Compile D, and the combined model D(G(z)) in which only G is meant to learn."""
         D, heads = self.discriminator, self.game.extra_heads
+        if self.game.one_call_d_step and (heads or self.conditional):
+            raise ValueError(f"{type(self.game).__name__}'s one-call D step supports an unconditional D with one "
+                             "output; pass num_classes=None and a game without extra heads")
+        # None: D's step trains D itself, on real then fake; else one call of the game's [real, fake] model
+        self.d_model = self.game.d_step_model(D) if self.game.one_call_d_step else None
         previous = getattr(D, "_gan_utils_owner", None)
         if previous is not None and previous() is not None:
             warnings.warn(
@@ -227,7 +232,11 @@ class GAN:
         self.d_layers = TrainableLayers(D)  # only the layers trainable now are ever unfrozen
         D._gan_utils_owner = weakref.ref(self)
         metrics = [BatchMeanOutput()] if not heads else [[BatchMeanOutput()]] + [[] for _ in range(heads)]
-        D.compile(optimizer=self.d_optimizer, loss=self.game.d_loss(), metrics=metrics)  # d_real / d_fake
+        if self.d_model is None:
+            D.compile(optimizer=self.d_optimizer, loss=self.game.d_loss(), metrics=metrics)  # d_real / d_fake
+        else:  # [real, fake] -> [D(real), D(fake)]: D's loss on each, their mean outputs as d_real / d_fake
+            self.d_model.compile(optimizer=self.d_optimizer, loss={"real": self.game.d_loss(), "fake": self.game.d_loss()},
+                                 metrics={"real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]})
         self.noise_layer = InstanceNoise(seed=self.seed, name="instance_noise") if self.instance_noise else None
         self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer)
         self.d_layers.freeze()
@@ -237,7 +246,8 @@ class GAN:
 
     def _check_owner(self):
         """Refuse to train if another GAN has since recompiled D (it would train with that GAN's optimizer)."""
-        if self.discriminator.optimizer is not self.d_optimizer:
+        owner = getattr(self.discriminator, "_gan_utils_owner", None)
+        if owner is None or owner() is not self:
             raise RuntimeError(
                 "the discriminator has been compiled again since this GAN was built (another GAN(...) on the same "
                 "models, e.g. a re-run cell): it now trains with that GAN's optimizer, not this one's. Use the "
@@ -248,7 +258,7 @@ class GAN:
         D = self.discriminator
         if not self.d_optimizer.built:
             self.d_layers.unfreeze()
-            self.d_optimizer.build(D.trainable_variables)
+            self.d_optimizer.build((self.d_model or D).trainable_variables)
         if not self.g_optimizer.built:
             self.d_layers.freeze()  # the combined model's trainable variables: G's only
             try:
@@ -260,6 +270,9 @@ class GAN:
         """Every variable a checkpoint holds, by group: models (with BatchNorm statistics and seed
         generator states), the instance-noise layer, and both optimizers."""
         groups = {"generator": self.generator.variables, "discriminator": self.discriminator.variables}
+        if self.d_model is not None:  # the one-call D step's own state (the penalty's eps generator)
+            own = {id(v) for v in self.discriminator.variables}
+            groups["d_step_model"] = [v for v in self.d_model.variables if id(v) not in own]
         if self.noise_layer is not None:
             groups["instance_noise"] = self.noise_layer.variables
         groups["d_optimizer"] = self.d_optimizer.variables
@@ -325,6 +338,13 @@ class GAN:
             real = real + rng.normal(0.0, sigma, real.shape).astype(np.float32)
             fake = fake + rng.normal(0.0, sigma, fake.shape).astype(np.float32)
         self.d_layers.unfreeze()  # D learns in its own step: Keras 3 reads the flag when the step runs
+        if self.d_model is not None:  # the game's one-call step on [real, fake] (e.g. WGAN-GP)
+            if _RESET_METRICS:
+                self.d_model.reset_metrics()
+            logs = self.d_model.train_on_batch([real, fake], {"real": real_targets, "fake": fake_targets},
+                                               return_dict=True)
+            return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
+                    "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"]}
         loss_real, d_real = self._train(self.discriminator, model_inputs(real, y_real), real_targets, "real")
         loss_fake, d_fake = self._train(self.discriminator, model_inputs(fake, y_fake), fake_targets, "fake")
         return {"d_loss_real": loss_real, "d_loss_fake": loss_fake, "d_real": d_real, "d_fake": d_fake}

@@ -10,7 +10,7 @@ from keras import layers
 
 from conftest import LATENT, changed, snapshot
 from gan_utils.games import BinaryCrossEntropyGame, Game, WassersteinGame
-from gan_utils.layers import OutputPenalty
+from gan_utils.layers import OutputPenalty, WeightClip
 from gan_utils.losses import wasserstein_loss
 from gan_utils.training import GAN
 
@@ -24,22 +24,12 @@ def mlp_generator(dim=2):
 
 def critic(dim=2, clip=None, penalty=None):
     x = keras.Input((dim,))
-    kwargs = {} if clip is None else {"kernel_constraint": Clip(clip)}  # weight clipping
+    kwargs = {} if clip is None else {"kernel_constraint": WeightClip(clip)}  # weight clipping
     h = layers.Dense(8, activation="leaky_relu", **kwargs)(x)
     score = layers.Dense(1, **kwargs)(h)  # a critic: linear output, no sigmoid
     if penalty is not None:
         score = OutputPenalty(penalty)(score)
     return keras.Model(x, score, name="critic")
-
-
-class Clip(keras.constraints.Constraint):
-    """Weight clipping to [-c, c], applied by the optimizer after every update."""
-
-    def __init__(self, c):
-        self.c = c
-
-    def __call__(self, w):
-        return keras.ops.clip(w, -self.c, self.c)
 
 
 def moved_only_in_own_step(gan, real):
