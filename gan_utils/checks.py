@@ -26,6 +26,16 @@ def non_negative_int(value, name) -> int:
     return int(value)
 
 
+def as_number(value) -> float:
+    """``value`` as a float, or NaN for anything that is not a real number (a bool, a string, None)."""
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def non_negative_std(value, name) -> float:
     """A finite standard deviation >= 0, as a float."""
     number = float(value)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .checks import non_negative_int, one_of, probability_target
+from .checks import as_number, non_negative_int, one_of, probability_target
 from .losses import minimax_generator_loss, wasserstein_loss
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -190,11 +190,7 @@ class WassersteinGame(Game):
         if gradient_penalty is not None:
             from .penalty import check_gradient_backend
 
-            value = float("nan") if isinstance(gradient_penalty, bool) else gradient_penalty
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                value = float("nan")
+            value = as_number(gradient_penalty)
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"gradient_penalty must be a finite number >= 0 (lambda; 10 in WGAN-GP) or None, "
                                  f"got {gradient_penalty!r}")

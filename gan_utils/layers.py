@@ -18,6 +18,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .checks import as_number
+
 
 @keras.saving.register_keras_serializable(package="gan_utils")
 class MinibatchStdDev(keras.layers.Layer):
@@ -136,11 +138,8 @@ class WeightClip(keras.constraints.Constraint):
     """
 
     def __init__(self, c=0.01):
-        try:
-            value = float(c)
-        except (TypeError, ValueError):
-            value = float("nan")
-        if isinstance(c, bool) or not (value > 0 and value < float("inf")):
+        value = as_number(c)
+        if not (value > 0 and value < float("inf")):
             raise ValueError(f"WeightClip needs a clipping value c > 0 (the WGAN paper uses 0.01), got {c!r}")
         self.c = value
 

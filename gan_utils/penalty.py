@@ -62,6 +62,8 @@ import math
 import keras
 from keras import ops
 
+from .checks import as_number
+
 #: the Keras backends with an input gradient here
 GRADIENT_BACKENDS = ("tensorflow", "jax")
 
@@ -176,11 +178,8 @@ class GradientPenalty(keras.layers.Layer):
         check_gradient_backend("GradientPenalty")
         if not isinstance(critic, keras.layers.Layer):
             raise TypeError(f"critic must be a Keras model or layer, got {type(critic).__name__}")
-        try:
-            number = float(weight)
-        except (TypeError, ValueError):
-            number = math.nan
-        if isinstance(weight, bool) or not (math.isfinite(number) and number >= 0):
+        number = as_number(weight)
+        if not (math.isfinite(number) and number >= 0):
             raise ValueError(f"weight must be a finite number >= 0 (lambda, 10 in WGAN-GP), got {weight!r}")
         self.critic = critic
         self.weight = number
