@@ -15,10 +15,15 @@ import numpy as np
 from scipy import linalg, stats
 
 from .batches import predict_in_batches
-from .data import DATA_DIR, load_mnist, sha256_of
+from .data import DATA_DIR, MNIST_SHA256, load_mnist, sha256_of
 
 EVALUATOR_WEIGHTS = "mnist_evaluator.weights.h5"
 EVALUATOR_INFO = "mnist_evaluator.json"
+#: the reference features' mean and covariance of each MNIST split, for the committed weights and data/mnist.npz:
+#: 10,000 test images through the evaluator cost seconds (7 s on two CPU cores) in every process that scores
+#: images. Written by ``write_reference_stats`` (``scripts/train_evaluator.py``), used only while the hashes of
+#: both the weights and the data it records match.
+EVALUATOR_REFERENCE = "mnist_evaluator_reference.npz"
 NUM_CLASSES = 10
 FEATURE_LAYER = "features"
 #: the size of the evaluator's feature space (the ``features`` layer): the Frechet distance needs more images
@@ -268,7 +273,8 @@ class MnistEvaluator:
         info_path = weights_path.with_name(EVALUATOR_INFO)
         self.info = json.loads(info_path.read_text()) if info_path.exists() else {}
         expected = self.info.get("weights_sha256")
-        if expected and sha256_of(weights_path) != expected:
+        self.weights_path, self.weights_sha256 = weights_path, sha256_of(weights_path)
+        if expected and self.weights_sha256 != expected:
             raise RuntimeError(
                 f"{weights_path} does not match the sha256 recorded in {info_path.name}; restore it "
                 f"with `git checkout -- data/{EVALUATOR_WEIGHTS}`"
@@ -293,11 +299,26 @@ class MnistEvaluator:
         return probs.argmax(axis=1), probs.max(axis=1)
 
     def reference_stats(self, split="test"):
-        """Feature mean and covariance of real MNIST images (cached)."""
+        """Feature mean and covariance of real MNIST images: from ``EVALUATOR_REFERENCE`` when it was computed
+        with these weights and the project's data/mnist.npz, else computed (once per evaluator)."""
         if split not in self._reference:
-            x, _ = load_mnist(split=split)
-            self._reference[split] = feature_stats(self.features_and_probs(x)[0])
+            self._reference[split] = self._stored_reference(split) or self.compute_reference_stats(split)
         return self._reference[split]
+
+    def compute_reference_stats(self, split="test"):
+        """Feature mean and covariance of every image of an MNIST split, computed now."""
+        x, _ = load_mnist(split=split)
+        return feature_stats(self.features_and_probs(x)[0])
+
+    def _stored_reference(self, split):
+        path = self.weights_path.with_name(EVALUATOR_REFERENCE)
+        if not path.exists():
+            return None
+        with np.load(path) as stored:
+            if (str(stored["weights_sha256"]) != self.weights_sha256 or str(stored["mnist_sha256"]) != MNIST_SHA256
+                    or f"mean_{split}" not in stored):
+                return None
+            return stored[f"mean_{split}"], stored[f"cov_{split}"]
 
     # -- scores
     def frechet_distance(self, images, reference="test") -> float:
@@ -338,6 +359,19 @@ class MnistEvaluator:
                 [hit[labels == k].mean() if np.any(labels == k) else np.nan for k in range(NUM_CLASSES)]
             )
         return out
+
+
+def write_reference_stats(evaluator=None, splits=("test", "train")):
+    """Compute the reference statistics of ``splits`` with ``evaluator`` (default: the committed weights) and
+    write them next to its weights as ``EVALUATOR_REFERENCE``, with the hashes they are valid for."""
+    from .files import atomic_write
+
+    evaluator = evaluator or MnistEvaluator()
+    arrays = {"weights_sha256": np.array(evaluator.weights_sha256), "mnist_sha256": np.array(MNIST_SHA256)}
+    for split in splits:
+        mean, cov = evaluator.compute_reference_stats(split)
+        arrays[f"mean_{split}"], arrays[f"cov_{split}"] = mean, cov
+    return atomic_write(evaluator.weights_path.with_name(EVALUATOR_REFERENCE), lambda tmp: np.savez(tmp, **arrays))
 
 
 def nearest_train_distance(images, train_images, chunk=256):

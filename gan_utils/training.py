@@ -120,6 +120,18 @@ def _check_models(generator, discriminator, d_optimizer, g_optimizer, num_classe
     model_checks.warn_batchnorm(discriminator)
 
 
+def _build_compiled_state(model, targets):
+    """Create a compiled model's metric and loss-tracker variables now, as Keras does on JAX and torch.
+
+    On TensorFlow Keras creates them inside the first traced train step (of a model with several outputs),
+    and a step that creates variables is traced twice. ``_symbolic_build`` is Keras' own build on symbolic
+    tensors; where a Keras version lacks it, the first step builds them as before (only slower).
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None:
+        build(data_batch=(model.inputs, targets, None))
+
+
 def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None):
     """The model D(G(z)) (conditional: D(G(z, y), y)) through which G is trained; ``noise_layer`` before D."""
     z_in = keras.Input((latent_dim,), name="z")
@@ -237,12 +249,15 @@ class GAN:
         else:  # [real, fake] -> [D(real), D(fake)]: D's loss on each, their mean outputs as d_real / d_fake
             self.d_model.compile(optimizer=self.d_optimizer, loss={"real": self.game.d_loss(), "fake": self.game.d_loss()},
                                  metrics={"real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]})
+            _build_compiled_state(self.d_model, {"real": self.d_model.outputs[0], "fake": self.d_model.outputs[1]})
         self.noise_layer = InstanceNoise(seed=self.seed, name="instance_noise") if self.instance_noise else None
         self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer)
         self.d_layers.freeze()
         # no metric: the loss is all G's step reports (fewer variables to reset per call)
         self.combined.compile(optimizer=self.g_optimizer, loss=self.game.g_loss())
         self.d_layers.unfreeze()
+        # slots now, not inside the first traced train step: creating variables there makes TensorFlow trace it twice
+        self.build_optimizers()
 
     def _check_owner(self):
         """Refuse to train if another GAN has since recompiled D (it would train with that GAN's optimizer)."""

@@ -1,9 +1,11 @@
 """Train the MNIST evaluator reproducibly and write its weights to data/.
 
-    python scripts/train_evaluator.py            # ~4 minutes on a 2-core CPU
+    python scripts/train_evaluator.py                  # ~4 minutes on a 2-core CPU
+    python scripts/train_evaluator.py --reference-only # only rewrite the reference statistics (~20 s)
 
 Writes data/mnist_evaluator.weights.h5 and data/mnist_evaluator.json (test accuracy, sha256,
-versions). The weights are committed; retrain only to change the evaluator. Run on the CPU with
+versions), then data/mnist_evaluator_reference.npz (the test and train sets' feature statistics, which
+every Frechet distance compares with; valid for these weights and data/mnist.npz only). The weights are committed; retrain only to change the evaluator. Run on the CPU with
 the TensorFlow backend for bit-identical weights.
 """
 
@@ -22,7 +24,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_utils.data import DATA_DIR, load_mnist, sha256_of  # noqa: E402
-from gan_utils.metrics import EVALUATOR_INFO, EVALUATOR_WEIGHTS, build_evaluator  # noqa: E402
+from gan_utils.metrics import (  # noqa: E402
+    EVALUATOR_INFO,
+    EVALUATOR_WEIGHTS,
+    MnistEvaluator,
+    build_evaluator,
+    write_reference_stats,
+)
 
 
 def main(argv=None):
@@ -30,7 +38,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="folder for the weights (default data/)")
+    parser.add_argument("--reference-only", action="store_true",
+                        help="keep the weights; only recompute data/mnist_evaluator_reference.npz")
     args = parser.parse_args(argv)
+    if args.reference_only:
+        print(f"wrote {write_reference_stats(MnistEvaluator(args.out / EVALUATOR_WEIGHTS))}")
+        return
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(split="both")  # [-1, 1]
@@ -73,6 +86,7 @@ def main(argv=None):
     }
     (args.out / EVALUATOR_INFO).write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info, indent=2))
+    print(f"wrote {write_reference_stats(MnistEvaluator(weights))}")
     if acc < 0.99:
         sys.exit(f"test accuracy {acc:.4f} is below the required 0.99")
 

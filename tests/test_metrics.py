@@ -146,3 +146,35 @@ def test_frechet_distance_needs_enough_images(evaluator, mnist):
         warnings.simplefilter("error", metrics.SmallSampleWarning)
         assert evaluator.frechet_distance(x_train[:metrics.MIN_STABLE_FD_SAMPLES]) < 3.0
     assert metrics.FEATURE_DIM == evaluator.model.get_layer(metrics.FEATURE_LAYER).units
+
+
+@pytest.mark.backend
+def test_the_stored_reference_statistics_are_the_evaluators(evaluator):
+    """data/mnist_evaluator_reference.npz holds what the committed evaluator computes on this backend's stack."""
+    stored = evaluator.reference_stats("test")
+    mean, cov = evaluator.compute_reference_stats("test")
+    assert stored[0] is not mean  # read from the file, not recomputed
+    np.testing.assert_allclose(stored[0], mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(stored[1], cov, rtol=1e-4, atol=1e-5)
+    assert metrics.frechet_distance(*stored, mean, cov) < 1e-3
+
+
+def test_reference_statistics_of_other_weights_are_not_used(tmp_path, monkeypatch):
+    """A reference file written for other weights (or other data) is ignored: the statistics are computed."""
+    import shutil
+
+    for name in (metrics.EVALUATOR_WEIGHTS, metrics.EVALUATOR_REFERENCE):
+        shutil.copy(metrics.DATA_DIR / name, tmp_path / name)
+    evaluator = metrics.MnistEvaluator(tmp_path / metrics.EVALUATOR_WEIGHTS)
+    assert evaluator._stored_reference("test") is not None
+    computed = []
+    monkeypatch.setattr(evaluator, "compute_reference_stats", lambda split: computed.append(split) or (0, 0))
+    with np.load(tmp_path / metrics.EVALUATOR_REFERENCE) as stored:
+        arrays = dict(stored)
+    for key, other in (("weights_sha256", "0" * 64), ("mnist_sha256", "f" * 64)):
+        np.savez(tmp_path / metrics.EVALUATOR_REFERENCE, **{**arrays, key: np.array(other)})
+        assert evaluator._stored_reference("test") is None
+    evaluator.reference_stats("test")
+    assert computed == ["test"]
+    path = metrics.write_reference_stats(evaluator, splits=("test",))  # rewritten for these weights
+    assert path == tmp_path / metrics.EVALUATOR_REFERENCE and not list(tmp_path.glob("*tmp*"))

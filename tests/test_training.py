@@ -55,6 +55,25 @@ def test_discipline_survives_a_retrace(seeded):
     check_discipline(gan, images(seeded, 32))
 
 
+@pytest.mark.parametrize("game", ["bce", "wgan-gp"])
+def test_each_train_step_is_traced_once(seeded, game, monkeypatch):
+    """The optimizers' slots exist before the first step: TensorFlow traces a step that creates variables twice."""
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    from gan_utils.games import WassersteinGame
+
+    traced, train_step = [], TensorFlowTrainer.train_step
+    monkeypatch.setattr(TensorFlowTrainer, "train_step", lambda model, data: traced.append(model) or train_step(model, data))
+    G, D = tiny_mlp_models(dim=2)
+    options = {} if game == "bce" else {"game": WassersteinGame(gradient_penalty=10.0, seed=0)}
+    if game != "bce":  # a critic: a linear score
+        D = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    gan = GAN(G, D, seed=0, **options)
+    assert gan.d_optimizer.built and gan.g_optimizer.built
+    gan.fit(seeded.normal(size=(64, 2)).astype(np.float32), batch_size=16, steps=3, verbose=0)
+    assert len(traced) == 2 and len(set(map(id, traced))) == 2, [m.name for m in traced]
+
+
 @pytest.mark.backend
 def test_discipline_conditional(seeded):
     G, D = tiny_conv_models(conditional=True, num_classes=3)
