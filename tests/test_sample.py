@@ -368,3 +368,28 @@ def test_a_killed_runs_temporary_file_is_cleaned_up(models, tmp_path, capsys):
     out = tmp_path / "s.npz"
     assert run_main([models["uncond"], "--n", 10, "--out", out], capsys)[0] == 0
     assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]
+
+
+PRETRAINED = sorted((Path(__file__).resolve().parent.parent / "data" / "pretrained").glob("*.keras"))
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("path", PRETRAINED, ids=[p.stem for p in PRETRAINED])
+def test_the_committed_generators_load_safely_and_draw_digits(path):
+    """Every notebook's pretrained generator (TRAIN = False) loads with safe_mode=True and makes 28x28 images."""
+    from gan_utils.metrics import MnistEvaluator
+
+    G = keras.models.load_model(path, compile=False, safe_mode=True)
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((500, G.inputs[0].shape[-1])).astype(np.float32)]
+    if len(G.inputs) == 2:  # conditional: 50 of each digit
+        inputs.append(np.repeat(np.arange(10, dtype=np.int32), 50))
+    images = np.asarray(G.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))
+    assert images.shape == (500, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
+    _, confidence = MnistEvaluator().predict(images)
+    assert confidence.mean() > 0.7, f"{path.name}: these do not read as digits"
+
+
+def test_every_notebook_that_trains_on_mnist_ships_its_generator():
+    names = {p.name for p in PRETRAINED}
+    assert {"dcgan_generator.keras", "cgan_generator.keras", "wgan_generator.keras"} <= names
