@@ -77,6 +77,11 @@ class Game:
         """Targets of D's extra heads in ``step`` ("real", "fake" or "generator"): a list, one per head."""
         return []
 
+    def equilibrium(self):
+        """D's output and the three losses when G has matched the data (p_g = p_data), as a dict with keys
+        ``d``, ``d_loss_real``, ``d_loss_fake`` and ``g_loss``; None for a game without one (a critic's score)."""
+        return None
+
     def d_step_model(self, discriminator):
         """The model D's step trains when ``one_call_d_step`` is True (else D itself, on a real then a fake batch).
 
@@ -154,6 +159,21 @@ class BinaryCrossEntropyGame(Game):
 
     def g_targets(self, n):
         return np.ones((n, 1), np.float32)  # G's target: "call my fakes real"
+
+    def equilibrium(self):
+        """With real target a and fake target b (their means: binary cross-entropy is linear in the target),
+        the optimal D is (a p_data + b p_g) / (p_data + p_g), so at p_g = p_data D = (a + b) / 2 everywhere:
+        1/2 and losses log 2 for targets 1 and 0, but 0.45 with one-sided smoothing (a = 0.9), where D's loss is
+        0.778 on real and 0.598 on fake samples. Flipped labels move the targets' means, not D's value."""
+        real, fake = float(np.mean(self.real_target)), float(np.mean(self.fake_target))
+        real, fake = (1 - self.flip_prob) * real + self.flip_prob * fake, (1 - self.flip_prob) * fake + self.flip_prob * real
+        d = (real + fake) / 2
+
+        def bce(target):
+            return float(-(target * np.log(d) + (1 - target) * np.log(1 - d)))
+
+        g_loss = float(np.log(1 - d)) if self.generator_loss == "minimax" else bce(1.0)  # G's loss on target 1
+        return {"d": d, "d_loss_real": bce(real), "d_loss_fake": bce(fake), "g_loss": g_loss}
 
     def check_output(self, shape):
         if tuple(shape) != (1,):

@@ -92,32 +92,45 @@ def moving_average(values, window):
 
 
 def plot_history(history, window=None, title=None, save=None):
-    """Losses and mean D outputs per generator step, with the equilibrium values marked.
+    """Losses and mean D outputs per generator step, with the game's equilibrium marked.
 
-    ``history`` is ``GAN.history``; curves are smoothed by a trailing mean over ``window`` steps
-    (default: 1% of the run), the raw values drawn faintly behind.
+    ``history`` is a ``GAN`` (the equilibrium then follows its game's targets: D = 0.45, not 1/2, with one-sided
+    label smoothing at 0.9) or its ``GAN.history`` dict (the plain game's targets 1 and 0 are assumed). Curves are
+    smoothed by a trailing mean over ``window`` steps (default: 1% of the run), the raw values drawn faintly behind.
     """
+    if hasattr(history, "history") and hasattr(history, "game"):
+        equilibrium, history = history.game.equilibrium(), history.history
+    else:
+        from .games import BinaryCrossEntropyGame
+
+        equilibrium = BinaryCrossEntropyGame().equilibrium()
     h = {k: np.asarray(v) for k, v in history.items()}
     if len(h.get("step", [])) == 0:
         raise ValueError("history is empty: train first")
     window = window or max(1, len(h["step"]) // 100)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
-    for key, label, color in (
-        ("d_loss_real", "D loss on real", "tab:blue"),
-        ("d_loss_fake", "D loss on fake", "tab:orange"),
-        ("g_loss", "G loss", "tab:green"),
-    ):
+    losses = (("d_loss_real", "D loss on real", "tab:blue"), ("d_loss_fake", "D loss on fake", "tab:orange"),
+              ("g_loss", "G loss", "tab:green"))
+    for key, label, color in losses:
         ax1.plot(h["step"], h[key], color=color, alpha=0.15, lw=0.8)
         ax1.plot(h["step"], moving_average(h[key], window), color=color, label=label)
-    ax1.axhline(np.log(2), color="gray", ls="--", lw=1, label="log 2 (D = 1/2)")
+    if equilibrium is not None:
+        if len({round(equilibrium[key], 3) for key, _, _ in losses}) == 1:  # targets 1 and 0: all three are log 2
+            ax1.axhline(equilibrium["g_loss"], color="gray", ls="--", lw=1,
+                        label=f"equilibrium {equilibrium['g_loss']:.3f} (log 2)")
+        else:
+            for key, label, color in losses:
+                ax1.axhline(equilibrium[key], color=color, ls="--", lw=1,
+                            label=f"{label} at equilibrium: {equilibrium[key]:.3f}")
     ax1.set_xlabel("generator step")
     ax1.set_ylabel("loss")
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=7)
     for key, label, color in (("d_real", "mean D(x)", "tab:blue"), ("d_fake", "mean D(G(z))", "tab:orange")):
         ax2.plot(h["step"], h[key], color=color, alpha=0.15, lw=0.8)
         ax2.plot(h["step"], moving_average(h[key], window), color=color, label=label)
-    ax2.axhline(0.5, color="gray", ls="--", lw=1, label="equilibrium 1/2")
-    ax2.set_ylim(0, 1)
+    if equilibrium is not None:
+        ax2.axhline(equilibrium["d"], color="gray", ls="--", lw=1, label=f"equilibrium D = {equilibrium['d']:.3g}")
+        ax2.set_ylim(0, 1)
     ax2.set_xlabel("generator step")
     ax2.set_ylabel("discriminator output")
     ax2.legend(fontsize=8)

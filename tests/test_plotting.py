@@ -26,3 +26,33 @@ def test_history_plot_and_gif(tmp_path):
 def test_image_grid_layout():
     g = plotting.image_grid(np.zeros((12, 4, 4)), ncols=5, pad=1)
     assert g.shape == (3 * 5 - 1, 5 * 5 - 1)
+
+
+def test_the_equilibrium_follows_the_games_targets():
+    from gan_utils.games import BinaryCrossEntropyGame, WassersteinGame
+
+    plain = BinaryCrossEntropyGame().equilibrium()
+    assert plain["d"] == 0.5 and all(np.isclose(plain[k], np.log(2)) for k in ("d_loss_real", "d_loss_fake", "g_loss"))
+    smoothed = BinaryCrossEntropyGame(real_target=0.9).equilibrium()  # D* = 0.9 p_data / (p_data + p_g) = 0.45
+    assert np.isclose(smoothed["d"], 0.45)
+    assert np.isclose(smoothed["d_loss_real"], -(0.9 * np.log(0.45) + 0.1 * np.log(0.55)))  # 0.778
+    assert np.isclose(smoothed["d_loss_fake"], -np.log(0.55)) and np.isclose(smoothed["g_loss"], -np.log(0.45))
+    assert np.isclose(BinaryCrossEntropyGame(real_target=(0.8, 1.0)).equilibrium()["d_loss_real"],
+                      -(0.9 * np.log(0.45) + 0.1 * np.log(0.55)))  # soft labels: the target's mean
+    flipped = BinaryCrossEntropyGame(flip_prob=0.1).equilibrium()  # targets 0.9 / 0.1 on average, D still 1/2
+    assert flipped["d"] == 0.5 and np.isclose(flipped["d_loss_real"], np.log(2))
+    assert np.isclose(BinaryCrossEntropyGame(generator_loss="minimax").equilibrium()["g_loss"], np.log(0.5))
+    assert WassersteinGame().equilibrium() is None
+
+
+def test_history_plot_draws_the_gans_equilibrium(tmp_path):
+    from gan_utils.games import BinaryCrossEntropyGame
+
+    class FakeGAN:  # what plot_history reads from a GAN
+        game = BinaryCrossEntropyGame(real_target=0.9)
+        history = {k: list(np.linspace(0, 1, 50)) for k in ("step", "d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake")}
+
+    fig = plotting.plot_history(FakeGAN(), save=tmp_path / "h.png")
+    labels = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+    assert "equilibrium D = 0.45" in labels and "D loss on real at equilibrium: 0.778" in labels
+    assert not any("log 2" in label for label in labels)
