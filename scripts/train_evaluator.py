@@ -5,8 +5,9 @@
 
 Writes data/mnist_evaluator.weights.h5 and data/mnist_evaluator.json (test accuracy, sha256,
 versions), then data/mnist_evaluator_reference.npz (the test and train sets' feature statistics, which
-every Frechet distance compares with; valid for these weights and data/mnist.npz only). The weights are committed; retrain only to change the evaluator. Run on the CPU with
-the TensorFlow backend for bit-identical weights.
+every Frechet distance compares with; valid for these weights and data/mnist.npz only). The weights are
+committed; retrain only to change the evaluator. Run on the CPU with the TensorFlow backend for
+bit-identical weights.
 """
 
 from __future__ import annotations
