@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import inspect
+import json
 import os
 import sys
 import tempfile
@@ -260,6 +263,59 @@ class SavedGenerator:
         return f"{where}; reloaded with safe_mode=True: same images; {self.megabytes:.2f} MB"
 
 
+#: the Keras modules whose classes ``portable_config`` may look up (built-in layers and their parts)
+PORTABLE_MODULES = ("keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints", "keras.activations")
+
+
+def _defaults(module, class_name):
+    """{argument: default} of a built-in Keras class's constructor, or {} if it is not one."""
+    if module not in PORTABLE_MODULES:
+        return {}
+    cls = getattr(importlib.import_module(module), class_name, None)
+    if not inspect.isclass(cls):
+        return {}
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
+def _same(value, default):
+    if isinstance(default, tuple):
+        default = list(default)
+    return type(value) is type(default) and value == default
+
+
+def portable_config(config):
+    """A ``.keras`` config without the constructor arguments that only restate their defaults.
+
+    Each Keras release adds arguments to built-in classes and writes them into every saved file
+    (Keras 3.15: ``input_axes`` and ``output_axes`` on every initializer, ``renorm*`` on BatchNormalization,
+    ``quantization_config`` on Dense); an older Keras refuses a file that names an argument it does not
+    know. Left out, each takes its default again, so the file means the same model to every release
+    that has the layer. Works on the parsed ``config.json``; returns a new dict.
+    """
+    if isinstance(config, list):
+        return [portable_config(v) for v in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: portable_config(v) for k, v in config.items()}
+    if isinstance(out.get("config"), dict) and "class_name" in out:
+        defaults = _defaults(out.get("module"), out["class_name"])
+        out["config"] = {k: v for k, v in out["config"].items() if not (k in defaults and _same(v, defaults[k]))}
+    return out
+
+
+def save_portable(model, path):
+    """``model.save(path)``, then the file's config rewritten by ``portable_config`` (weights untouched)."""
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in members:
+            if info.filename == "config.json":
+                data = json.dumps(portable_config(json.loads(data))).encode()
+            archive.writestr(info, data)
+
+
 def save_generator(generator, path, probe, *, write=True, temporary=False, max_mb=10.0, atol=1e-5):
     """Save a generator as ``.keras`` and prove the file is usable: it reloads and draws the same images.
 
@@ -274,8 +330,9 @@ def save_generator(generator, path, probe, *, write=True, temporary=False, max_m
         max_mb: the largest acceptable file, in MB (10**6 bytes).
         atol: the largest acceptable pixel difference between the two models' images.
 
-    The file is reloaded with ``safe_mode=True`` (no Python code deserialised, so only built-in
-    layers load). Raises ``SampleError`` if it does not reload, draws other images or is too large.
+    The config is written by ``portable_config`` (no argument that only restates its default), so a
+    file saved by a newer Keras loads on the oldest one the project allows. The file is reloaded with
+    ``safe_mode=True`` (no Python code deserialised, so only built-in layers load). Raises ``SampleError`` if it does not reload, draws other images or is too large.
     Returns a ``SavedGenerator`` whose ``str`` is a one-line report.
     """
     path = Path(path)
@@ -286,7 +343,7 @@ def save_generator(generator, path, probe, *, write=True, temporary=False, max_m
     with folder as tmp:
         target = Path(tmp) / path.name if temporary else path
         if write:
-            atomic_write(target, generator.save)
+            atomic_write(target, lambda tmp: save_portable(generator, tmp))  # loads on older Keras too
         reloaded = load_generator(target)
         expected = np.asarray(generator.predict_on_batch(probe))
         diff = float(np.max(np.abs(np.asarray(reloaded.predict_on_batch(probe)) - expected)))
