@@ -36,6 +36,7 @@ def parse_args(argv=None):
     p.add_argument("--gf", type=int, default=128, help="channels of G's 7x7 map (then half at 14x14)")
     p.add_argument("--df", type=int, default=64, help="channels of D's first conv (then twice)")
     p.add_argument("--gk", type=int, default=3, help="G's kernel size")
+    p.add_argument("--g-extra", type=int, default=0, help="stride-1 Conv2DTranspose layers (BatchNorm, ReLU) at 14x14 in G")
     p.add_argument("--dk", type=int, default=3, help="D's kernel size")
     p.add_argument("--hidden", type=int, default=0, help="units of a hidden Dense + LeakyReLU before D's output (0: none)")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each of D's convolutions")
@@ -77,6 +78,9 @@ def main(argv=None):
         h = layers.Reshape((7, 7, a.gf))(h)
         h = layers.Conv2DTranspose(a.gf // 2, a.gk, strides=2, padding="same", use_bias=False)(h)
         h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(h))
+        for _ in range(a.g_extra):
+            h = layers.Conv2DTranspose(a.gf // 2, a.gk, padding="same", use_bias=False)(h)
+            h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(h))
         image = layers.Conv2DTranspose(1, a.gk, strides=2, padding="same", activation="tanh")(h)
         return keras.Model(z, image)
 
