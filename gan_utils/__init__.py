@@ -90,6 +90,7 @@ check_backend()
 _EXPORTS = {
     "training": ("GAN", "sample_z"),
     "games": ("Game", "BinaryCrossEntropyGame", "WassersteinGame"),
+    "infogan": ("InfoGANGame", "InfoLoss"),
     "hooks": ("Hook", "WeightAverage"),
     "monitor": ("Monitor", "GANTrainingWarning"),
     "checkpoint": ("CheckpointError",),
@@ -108,7 +109,7 @@ _EXPORTS = {
 }
 _ORIGIN = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = (
-    "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "layers", "losses",
+    "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "infogan", "layers", "losses",
     "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "settings", "stream", "training",
 )
 

@@ -401,9 +401,12 @@ def data_fingerprint(stream):
 
 def fingerprint(gan, stream=None):
     """What a checkpoint of ``gan`` must match (see the module's docstring); ``stream``: the fit's data."""
-    return {"generator": model_fingerprint(gan.generator), "discriminator": model_fingerprint(gan.discriminator),
-            "d_optimizer": optimizer_fingerprint(gan.d_optimizer),
-            "g_optimizer": optimizer_fingerprint(gan.g_optimizer), "data": data_fingerprint(stream)}
+    found = {"generator": model_fingerprint(gan.generator), "discriminator": model_fingerprint(gan.discriminator),
+             "d_optimizer": optimizer_fingerprint(gan.d_optimizer),
+             "g_optimizer": optimizer_fingerprint(gan.g_optimizer), "data": data_fingerprint(stream)}
+    if getattr(gan, "auxiliary", None) is not None:  # only then: older checkpoints have no such key
+        found["auxiliary"] = model_fingerprint(gan.auxiliary)
+    return found
 
 
 def _first_difference(saved, here, where=""):

@@ -30,7 +30,12 @@ Other parts of a GAN variant plug in without the trainer knowing about them:
   optimizer applies them after every update on every backend, i.e. in D's step only;
 * *a penalty on D* is a layer inside D that calls ``add_loss`` only when ``training and self.trainable``
   (``gan_utils.layers.OutputPenalty``): D's step pays it, G's step (D frozen) does not;
-* *a critic without a sigmoid* is a game whose ``output_activation_problem`` refuses a sigmoid.
+* *a critic without a sigmoid* is a game whose ``output_activation_problem`` refuses a sigmoid;
+* *a latent vector with codes* (InfoGAN) is a game whose ``sample_latent`` draws them; *a network that reads G's
+  output* besides D (InfoGAN's Q, sharing D's body) is ``GAN(..., auxiliary=Q)`` with a game whose
+  ``auxiliary_outputs`` is 1: Q's output joins the combined model's, its targets come from
+  ``head_targets("generator", z)``, and ``D.trainable = False`` keeps the layers Q shares with D frozen in G's
+  step (``gan_utils.infogan.InfoGANGame``).
 
 **A new game plugs in** by subclassing ``Game``. The Wasserstein critic (Arjovsky et al. 2017) is
 ``WassersteinGame`` below: ``wasserstein_loss`` (mean of target x score) with targets -1 for real and +1 for
@@ -47,6 +52,16 @@ from .checks import as_number, non_negative_int, one_of, probability_target
 from .losses import minimax_generator_loss, wasserstein_loss
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
+Z_DISTRIBUTIONS = ("normal", "uniform")
+
+
+def sample_z(n, latent_dim, rng, distribution="normal") -> np.ndarray:
+    """Latent vectors, float32 (n, latent_dim): N(0, 1) or U(-1, 1) per coordinate."""
+    if distribution == "normal":
+        return rng.standard_normal((n, latent_dim), dtype=np.float32)
+    if distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, (n, latent_dim)).astype(np.float32)
+    raise ValueError(f"distribution must be one of {Z_DISTRIBUTIONS}, got {distribution!r}")
 
 
 class Game:
@@ -60,6 +75,8 @@ class Game:
     probability_output = True
     #: D's step is one call of ``d_step_model(D)`` on [real, fake] instead of one call per batch
     one_call_d_step = False
+    #: how many outputs the GAN's ``auxiliary`` model has (InfoGAN's Q: 1); 0: the game takes none
+    auxiliary_outputs = 0
 
     def d_loss(self):
         raise NotImplementedError
@@ -81,6 +98,15 @@ class Game:
         """D's output and the three losses when G has matched the data (p_g = p_data), as a dict with keys
         ``d``, ``d_loss_real``, ``d_loss_fake`` and ``g_loss``; None for a game without one (a critic's score)."""
         return None
+
+    def sample_latent(self, n, latent_dim, rng, distribution):
+        """G's latent vectors, float32 (n, latent_dim), drawn from ``rng``: N(0, 1) or U(-1, 1) per coordinate
+        (``distribution``, the GAN's ``z_distribution``). A game whose latent vector holds codes (InfoGAN)
+        draws them here, and the trainer's every z (D's fakes, G's step, the monitor) comes from it."""
+        return sample_z(n, latent_dim, rng, distribution)
+
+    def check_latent_dim(self, latent_dim):
+        """Raise ValueError if G's latent size does not fit the game (a game with codes needs room for them)."""
 
     def d_step_model(self, discriminator):
         """The model D's step trains when ``one_call_d_step`` is True (else D itself, on a real then a fake batch).

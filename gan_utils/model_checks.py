@@ -38,20 +38,20 @@ def sublayers(model):
     return list(model._flatten_layers(include_self=False, recursive=True))
 
 
-def check_distinct(generator, discriminator):
-    """G and D must be two models with no layer or weight in common: each is trained in its own step."""
+def check_distinct(generator, discriminator, other="the discriminator"):
+    """G and D (or ``other``, e.g. InfoGAN's Q) must have no layer or weight in common: each is trained in its own step."""
     if generator is discriminator:
-        raise ValueError("the generator and the discriminator are the same model; pass two different models")
+        raise ValueError(f"the generator and {other} are the same model; pass two different models")
     g_layers = {id(layer): layer for layer in sublayers(generator)}
     shared = [layer.name for layer in sublayers(discriminator) if id(layer) in g_layers]
     if shared:
         raise ValueError(
-            f"the generator and the discriminator share the layer(s) {shared}: D's step would also change G "
+            f"the generator and {other} share the layer(s) {shared}: D's step would also change G "
             "and G's step would freeze them. Give each model its own layers")
     g_vars = {id(v) for v in generator.weights}
     tied = [v.path for v in discriminator.weights if id(v) in g_vars]
     if tied:
-        raise ValueError(f"the generator and the discriminator share the weight(s) {tied}; give each its own")
+        raise ValueError(f"the generator and {other} share the weight(s) {tied}; give each its own")
 
 
 def output_activation(model):

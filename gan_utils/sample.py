@@ -4,10 +4,16 @@
     python -m gan_utils.sample data/pretrained/cgan_generator.keras --n 10000 --out sevens.npz --label 7
     python -m gan_utils.sample data/pretrained/cgan_generator.keras --n 10000 --out all.npz --all-labels
 
+    python -m gan_utils.sample data/pretrained/infogan_generator.keras --n 10000 --out s.npz [--code 3]
+
 The npz holds ``images``: uint8 (N, 28, 28) in 0..255 and, for a conditional generator,
 ``labels``: int32 (N,), the digit requested for each image. A generator is conditional when it
 has two inputs, ``[z (latent_dim,), label int32 ()]``; an unconditional one takes ``z`` only.
-Latent vectors are N(0, 1), drawn from ``numpy.random.default_rng(seed)``.
+An InfoGAN generator (notebook 06) has three, ``[noise (noise_dim,), categorical code int32 (),
+continuous codes (m,)]``: its npz holds ``codes``, int32 (N,), each image's categorical code (evenly
+spread over the codes, or all ``--code K``), and ``continuous``, float32 (N, m), drawn U(-1, 1) as in
+training. Which digit a code draws was learned without labels: the codes are not digit labels.
+Latent vectors (noise) are N(0, 1), drawn from ``numpy.random.default_rng(seed)``.
 
 ``save_generator`` is how the notebooks save a generator: atomically, then reloaded with
 ``safe_mode=True`` and checked to draw the same images.
@@ -79,6 +85,28 @@ def load_generator(path):
         ) from e
 
 
+def infogan_signature(generator):
+    """``(noise_dim, categories, continuous)`` of an InfoGAN generator, or None for any other model.
+
+    An InfoGAN generator takes three inputs: noise (noise_dim,), one integer categorical code per image
+    (shape () or (1,), an integer dtype) and continuous codes (continuous,); the number of categories is read
+    from its ``CategoryEncoding`` (or ``Embedding``) layer.
+    """
+    import keras
+
+    inputs = generator.inputs
+    if len(inputs) != 3:
+        return None
+    noise, code, continuous = (tuple(t.shape[1:]) for t in inputs)
+    if len(noise) != 1 or len(continuous) != 1 or code not in ((), (1,)) or "int" not in str(inputs[1].dtype):
+        return None
+    counts = [layer.num_tokens for layer in generator.layers if isinstance(layer, keras.layers.CategoryEncoding)]
+    counts += [layer.input_dim for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
+    if not counts or None in (noise[0], continuous[0]):
+        return None
+    return int(noise[0]), int(counts[0]), int(continuous[0])
+
+
 def generator_signature(generator):
     """``(latent_dim, conditional, num_classes)`` of a generator.
 
@@ -91,7 +119,9 @@ def generator_signature(generator):
     inputs = generator.inputs
     if len(inputs) not in (1, 2):
         raise SampleError(
-            f"this model is not a generator: a generator takes z or [z, label]; this model has {len(inputs)} inputs"
+            f"this model is not a generator: a generator takes z, [z, label] or (InfoGAN) [noise, categorical code, "
+            f"continuous codes]; this model has {len(inputs)} inputs"
+            + (" that are not those of an InfoGAN generator" if len(inputs) == 3 else "")
         )
     shape = tuple(inputs[0].shape[1:])
     if len(shape) != 1 or shape[0] is None:
@@ -164,6 +194,55 @@ def sample_memory_bytes(n, latent_dim, shape, conditional, batch_size=1000):
     return int(n) * per_image + 3 * 4 * min(int(n), batch_size) * shape[0] * shape[1]
 
 
+def _check_memory(n, per_image_floats, shape, extra_bytes, batch_size):
+    need = int(n) * (4 * per_image_floats + shape[0] * shape[1] + extra_bytes) + 3 * 4 * min(int(n), batch_size) * shape[0] * shape[1]
+    limit, why = memory_limit_bytes()
+    if need > limit:
+        per_image = 4 * per_image_floats + shape[0] * shape[1] + extra_bytes
+        fits = max(1, (limit - (need - n * per_image)) // per_image)
+        raise SampleError(
+            f"--n {n} would need about {_gb(need)} of memory ({per_image} bytes per image: latent vector, "
+            f"{shape[0]}x{shape[1]} uint8 image{', label' if extra_bytes else ''}), more than {why}; "
+            f"use --n {fits} or less and sample in several runs with different --seed"
+        )
+
+
+def sample_infogan(generator, n, seed=0, code=None, batch_size=1000):
+    """Draw ``n`` images from an InfoGAN generator (see ``infogan_signature``).
+
+    Returns ``(images, codes, continuous)``: uint8 (n, H, W), int32 (n,) categorical codes — all ``code``,
+    or evenly spread over the codes in order (0, 0, ..., 1, 1, ...; counts differ by at most one) — and the
+    continuous codes float32 (n, m), U(-1, 1) as in training. Noise N(0, 1); all drawn from
+    ``numpy.random.default_rng(seed)``. Raises ``SampleError`` before drawing anything for a model that is
+    not an InfoGAN generator, a code out of range, or an ``n`` that would not fit in memory.
+    """
+    from .data import to_uint8
+
+    if not is_int(n) or n <= 0:
+        raise SampleError(f"--n must be a positive integer, got {n!r}")
+    info = infogan_signature(generator)
+    if info is None:
+        raise SampleError(
+            "--code applies to an InfoGAN generator (inputs [noise, categorical code, continuous codes], notebook 06); "
+            f"this model takes {len(generator.inputs)} input(s)" + (": z, or [z, label] with --label" if len(generator.inputs) < 3 else ""))
+    noise_dim, categories, continuous_dim = info
+    shape = image_shape(generator)
+    if code is not None and (not is_int(code) or not 0 <= code < categories):
+        raise SampleError(f"--code must be an integer in 0..{categories - 1} (this InfoGAN generator has {categories} "
+                          f"categorical codes), got {code!r}")
+    _check_memory(n, noise_dim + 2 * continuous_dim, shape, 4, batch_size)
+    rng = np.random.default_rng(seed)
+    codes = (np.full(n, code) if code is not None else np.arange(n) * categories // n).astype(np.int32)
+    noise = rng.standard_normal((n, noise_dim), dtype=np.float32)
+    continuous = rng.uniform(-1.0, 1.0, (n, continuous_dim)).astype(np.float32)  # as in training
+    images = np.empty((n, *shape), dtype=np.uint8)
+    for i in range(0, n, batch_size):
+        part = slice(i, i + batch_size)
+        batch = np.asarray(generator.predict_on_batch([noise[part], codes[part], continuous[part]]))
+        images[part] = to_uint8(batch).reshape(-1, *shape)
+    return images, codes, continuous
+
+
 def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
     """Draw ``n`` images from ``generator``.
 
@@ -186,6 +265,14 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
 
     if not is_int(n) or n <= 0:
         raise SampleError(f"--n must be a positive integer, got {n!r}")
+    if infogan_signature(generator) is not None:
+        if label is not None or all_labels:
+            raise SampleError(
+                "this is an InfoGAN generator (inputs [noise, categorical code, continuous codes]): its categorical "
+                "code is not a digit label (which digit each code draws was learned without labels); use --code K "
+                "for one code, or neither for codes evenly spread")
+        images, codes, _ = sample_infogan(generator, n, seed, batch_size=batch_size)
+        return images, codes
     latent_dim, conditional, num_classes = generator_signature(generator)
     shape = image_shape(generator)
     if label is not None and all_labels:
@@ -231,12 +318,14 @@ def sample(generator, n, seed=0, label=None, all_labels=False, batch_size=1000):
     return images, labels
 
 
-def save_npz(path, images, labels=None):
-    """Write ``images`` (and ``labels``) to ``path`` atomically: a temporary file, then a rename."""
+def save_npz(path, images, labels=None, **more):
+    """Write ``images`` (and ``labels``, and any ``more`` named arrays) to ``path`` atomically: a temporary
+    file, then a rename."""
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")  # what np.savez would do silently
     arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
+    arrays.update(more)
 
     def write(tmp):
         with open(tmp, "wb") as f:
@@ -365,6 +454,8 @@ def build_parser():
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--label", type=int, help="conditional model: the digit to draw")
     group.add_argument("--all-labels", action="store_true", help="conditional model: equal numbers of each digit")
+    group.add_argument("--code", type=int, help="InfoGAN generator: one categorical code for every image "
+                       "(default: codes evenly spread)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the latent vectors (default 0)")
     return parser
 
@@ -416,16 +507,26 @@ def main(argv=None):
     try:
         out = check_output_path(args.out)
         generator = load_generator(args.model)
-        generator_signature(generator)
-        image_shape(generator)
-        images, labels = sample(generator, args.n, seed=args.seed, label=args.label, all_labels=args.all_labels)
+        infogan = infogan_signature(generator) is not None
+        if infogan and (args.label is not None or args.all_labels):
+            sample(generator, args.n, label=args.label, all_labels=args.all_labels)  # refused: codes are not labels
+        if infogan or args.code is not None:  # the latter: not an InfoGAN generator, refused with the reason
+            images, codes, continuous = sample_infogan(generator, args.n, seed=args.seed, code=args.code)
+            labels, more = None, {"codes": codes, "continuous": continuous}
+        else:
+            generator_signature(generator)
+            image_shape(generator)
+            images, labels = sample(generator, args.n, seed=args.seed, label=args.label, all_labels=args.all_labels)
+            more = {}
     except SampleError as exc:
         parser.error(str(exc))
     try:
-        path = save_npz(out, images, labels)
+        path = save_npz(out, images, labels, **more)
     except OSError as exc:
         parser.exit(1, f"{parser.prog}: error: could not write {out}: {exc}\n")
     what = f" with labels {np.bincount(labels).tolist()}" if labels is not None else ""
+    if "codes" in more:
+        what = f" with categorical codes {np.bincount(more['codes']).tolist()} and continuous codes"
     print(f"wrote {len(images)} images {images.shape[1:]} uint8{what} to {path}")
     return 0
 

@@ -39,7 +39,7 @@ from . import checkpoint as ckpt
 from . import model_checks
 from .batches import model_inputs, predict_in_batches
 from .checks import class_labels, keras_model, non_negative_int, non_negative_std, one_of, positive_int
-from .games import GENERATOR_LOSSES, BinaryCrossEntropyGame, Game  # noqa: F401  (GENERATOR_LOSSES: public here)
+from .games import GENERATOR_LOSSES, Z_DISTRIBUTIONS, BinaryCrossEntropyGame, Game, sample_z  # noqa: F401  (public here)
 from .hooks import Hook, WeightAverage, check_hooks  # noqa: F401  (public here since the first notebooks)
 from .layers import InstanceNoise  # noqa: F401
 from .losses import BatchMeanOutput, minimax_generator_loss  # noqa: F401
@@ -47,21 +47,11 @@ from .model_checks import TrainableLayers
 from .monitor import Monitor, monitor_hooks
 from .stream import make_stream
 
-Z_DISTRIBUTIONS = ("normal", "uniform")
 HISTORY_KEYS = ("step", "d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "noise_std", "time")
 
 _KERAS_VERSION = tuple(int(p) for p in keras.__version__.split(".")[:2])
 # Before keras 3.15, train_on_batch returned a running mean over calls unless metrics were reset.
 _RESET_METRICS = _KERAS_VERSION < (3, 15)
-
-
-def sample_z(n, latent_dim, rng, distribution="normal") -> np.ndarray:
-    """Latent vectors, float32 (n, latent_dim): N(0, 1) or U(-1, 1) per coordinate."""
-    if distribution == "normal":
-        return rng.standard_normal((n, latent_dim), dtype=np.float32)
-    if distribution == "uniform":
-        return rng.uniform(-1.0, 1.0, (n, latent_dim)).astype(np.float32)
-    raise ValueError(f"distribution must be one of {Z_DISTRIBUTIONS}, got {distribution!r}")
 
 
 def _game_from_options(game, generator_loss, real_target, fake_target, flip_prob, real_label, fake_label):
@@ -102,7 +92,37 @@ def _model_shapes(generator, discriminator, conditional, game):
                          f"{type(game).__name__} needs {1 + game.extra_heads} (real/fake first)")
     game.check_output(discriminator.outputs[0].shape[1:])
     model_checks.check_discriminator_output(game, generator, discriminator)
+    game.check_latent_dim(int(z_shape[0]))
     return int(z_shape[0]), sample_shape
+
+
+def _check_auxiliary(auxiliary, generator, discriminator, game, sample_shape):
+    """The auxiliary model (InfoGAN's Q) against the game, G's output and G's layers; None if the game takes none."""
+    needed = game.auxiliary_outputs
+    if auxiliary is None:
+        if needed:
+            raise ValueError(f"the game {type(game).__name__} needs an auxiliary model with {needed} output(s) "
+                             "(InfoGAN's Q, sharing D's body): pass GAN(..., auxiliary=Q)")
+        return None
+    auxiliary = keras_model(auxiliary, "auxiliary")
+    if not needed:
+        raise ValueError(f"the game {type(game).__name__} takes no auxiliary model; pass auxiliary=None, or a game "
+                         "that trains one (gan_utils.infogan.InfoGANGame)")
+    inputs, outputs = model_checks.model_io(auxiliary, "auxiliary")
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != sample_shape:
+        raise ValueError(f"the auxiliary model must take one input, G's output of shape {sample_shape}; it takes "
+                         f"{[tuple(t.shape[1:]) for t in inputs]}")
+    if len(outputs) != needed:
+        raise ValueError(f"the auxiliary model has {len(outputs)} outputs but the game {type(game).__name__} "
+                         f"needs {needed}")
+    if auxiliary is discriminator or auxiliary is generator:
+        raise ValueError("the auxiliary model must be its own model (InfoGAN's Q: D's body plus its own head)")
+    model_checks.check_distinct(generator, auxiliary, "the auxiliary model")
+    d_layers = {id(layer) for layer in model_checks.sublayers(discriminator)}
+    if all(id(layer) in d_layers for layer in model_checks.sublayers(auxiliary) if layer.weights):
+        raise ValueError("every weight of the auxiliary model belongs to D, so G's step (D frozen) could not train "
+                         "it: give Q a head of its own on D's body")
+    return auxiliary
 
 
 def _check_models(generator, discriminator, d_optimizer, g_optimizer, num_classes):
@@ -132,14 +152,17 @@ def _build_compiled_state(model, targets):
         build(data_batch=(model.inputs, targets, None))
 
 
-def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None):
-    """The model D(G(z)) (conditional: D(G(z, y), y)) through which G is trained; ``noise_layer`` before D."""
+def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None, auxiliary=None):
+    """The model D(G(z)) (conditional: D(G(z, y), y)) through which G is trained; ``noise_layer`` before D;
+    with an ``auxiliary`` model Q, the outputs [D(G(z)), Q(G(z))] (D's extra heads, if any, before Q's)."""
     z_in = keras.Input((latent_dim,), name="z")
     y_in = keras.Input((), dtype="int32", name="label") if conditional else None
     fake = generator(model_inputs(z_in, y_in))
-    if noise_layer is not None:
-        fake = noise_layer(fake)  # instance noise on D's fake input, as in D's own step
-    return keras.Model(model_inputs(z_in, y_in), discriminator(model_inputs(fake, y_in)), name="combined")
+    d_in = noise_layer(fake) if noise_layer is not None else fake  # instance noise on D's fake input, as in D's step
+    outputs = discriminator(model_inputs(d_in, y_in))
+    if auxiliary is not None:  # Q reads G's image itself; its layers shared with D are frozen with D in G's step
+        outputs = [*(outputs if isinstance(outputs, list) else [outputs]), auxiliary(fake)]
+    return keras.Model(model_inputs(z_in, y_in), outputs, name="combined")
 
 
 class GAN:
@@ -169,6 +192,11 @@ class GAN:
         z_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)) latent vectors.
         seed: seeds the trainer's NumPy generator (data order, z, labels, noise). Call
             ``keras.utils.set_random_seed`` before building the models for reproducible weights.
+        auxiliary: for a game with ``auxiliary_outputs`` (InfoGAN): a model on G's output (InfoGAN's Q,
+            which shares D's body and has a head of its own) whose output joins the combined model's,
+            trained in G's step by ``g_optimizer``. ``D.trainable = False`` is recursive, so the layers Q
+            shares with D stay frozen in G's step (they learn in D's step, from D's loss); Q's own
+            layers learn in G's step only.
         monitor: ``True`` (default): every ``fit`` runs ``self.monitor``, a ``Monitor`` with its
             default settings, which warns (``GANTrainingWarning``) on NaN losses, a winning D,
             rejected fakes, a frozen D and collapsed samples. ``False``: no monitor. A ``Monitor``:
@@ -193,7 +221,7 @@ class GAN:
     def __init__(self, generator, discriminator, *, num_classes=None, d_optimizer=None, g_optimizer=None,
                  game=None, generator_loss="non_saturating", d_steps=1, real_target=1.0, fake_target=0.0,
                  flip_prob=0.0, instance_noise=0.0, noise_decay_steps=None, z_distribution="normal", seed=0,
-                 monitor=True, real_label=None, fake_label=None):
+                 monitor=True, real_label=None, fake_label=None, auxiliary=None):
         self.generator = keras_model(generator, "generator")
         self.discriminator = keras_model(discriminator, "discriminator")
         self.game = _game_from_options(game, generator_loss, real_target, fake_target, flip_prob,
@@ -213,6 +241,7 @@ class GAN:
             raise TypeError(f"monitor must be True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
         _check_models(generator, discriminator, d_optimizer, g_optimizer, self.num_classes)
         self.latent_dim, self.sample_shape = _model_shapes(generator, discriminator, self.conditional, self.game)
+        self.auxiliary = _check_auxiliary(auxiliary, generator, discriminator, self.game, self.sample_shape)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self._compile_models()
@@ -251,7 +280,8 @@ class GAN:
                                  metrics={"real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]})
             _build_compiled_state(self.d_model, {"real": self.d_model.outputs[0], "fake": self.d_model.outputs[1]})
         self.noise_layer = InstanceNoise(seed=self.seed, name="instance_noise") if self.instance_noise else None
-        self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer)
+        self.combined = combined_model(self.generator, D, self.latent_dim, self.conditional, self.noise_layer,
+                                       self.auxiliary)
         self.d_layers.freeze()
         # no metric: the loss is all G's step reports (fewer variables to reset per call)
         self.combined.compile(optimizer=self.g_optimizer, loss=self.game.g_loss())
@@ -290,6 +320,9 @@ class GAN:
             groups["d_step_model"] = [v for v in self.d_model.variables if id(v) not in own]
         if self.noise_layer is not None:
             groups["instance_noise"] = self.noise_layer.variables
+        if self.auxiliary is not None:  # Q's own variables (its shared body is D's)
+            own = {id(v) for v in self.discriminator.variables}
+            groups["auxiliary"] = [v for v in self.auxiliary.variables if id(v) not in own]
         groups["d_optimizer"] = self.d_optimizer.variables
         groups["g_optimizer"] = self.g_optimizer.variables
         return groups
@@ -303,8 +336,8 @@ class GAN:
 
     # -- sampling
     def sample_z(self, n, rng):
-        """Latent vectors (n, latent_dim) float32 from this GAN's z distribution, drawn from ``rng``."""
-        return sample_z(positive_int(n, "n"), self.latent_dim, rng, self.z_distribution)
+        """Latent vectors (n, latent_dim) float32 from this GAN's z distribution (or its game's), drawn from ``rng``."""
+        return self.game.sample_latent(positive_int(n, "n"), self.latent_dim, rng, self.z_distribution)
 
     def _draw_labels(self, n):
         """Labels for n fakes, drawn from the trainer's generator (None for an unconditional GAN)."""

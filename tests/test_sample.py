@@ -29,6 +29,17 @@ def tiny_generator(conditional):
     return keras.Model([z, y] if conditional else z, out, name="tiny_G")
 
 
+def tiny_infogan_generator(categories=10, continuous=2):
+    """An InfoGAN generator as notebook 06 saves it: [noise, categorical code int32 (), continuous codes]."""
+    noise = keras.Input((LATENT,), name="noise")
+    code = keras.Input((), dtype="int32", name="code")
+    cont = keras.Input((continuous,), name="continuous")
+    h = layers.Concatenate()([noise, layers.CategoryEncoding(categories, output_mode="one_hot")(code), cont])
+    h = layers.Reshape((7, 7, 2))(layers.Dense(7 * 7 * 2)(h))
+    out = layers.Conv2DTranspose(1, 4, strides=4, padding="same", activation="tanh")(h)
+    return keras.Model([noise, code, cont], out, name="tiny_infogan_G")
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     keras.utils.set_random_seed(0)
@@ -37,6 +48,8 @@ def models(tmp_path_factory):
     for name, conditional in (("uncond", False), ("cond", True)):
         paths[name] = folder / f"{name}.keras"
         tiny_generator(conditional).save(paths[name])
+    paths["info"] = folder / "info.keras"
+    tiny_infogan_generator().save(paths["info"])
     return paths
 
 
@@ -99,6 +112,36 @@ def test_all_labels_balanced(models, tmp_path, capsys):
     assert not np.array_equal(pair[0], pair[1])
 
 
+@pytest.mark.versions
+def test_infogan_codes_evenly_spread_and_continuous_codes_as_in_training(models, tmp_path, capsys):
+    out = tmp_path / "info.npz"
+    assert run_main([models["info"], "--n", 1005, "--out", out], capsys)[0] == 0
+    with np.load(out) as f:
+        assert set(f.files) == {"images", "codes", "continuous"}
+        images, codes, continuous = f["images"], f["codes"], f["continuous"]
+    assert images.shape == (1005, 28, 28) and images.dtype == np.uint8
+    assert codes.dtype == np.int32 and set(np.bincount(codes, minlength=10)) <= {100, 101}  # even, differ by <= 1
+    assert continuous.shape == (1005, 2) and continuous.dtype == np.float32
+    assert -1 <= continuous.min() < -0.9 and 0.9 < continuous.max() <= 1  # U(-1, 1), as in training
+    # each code reaches the generator: the images are those of the codes written
+    gen = sample_cli.load_generator(models["info"])
+    noise = np.random.default_rng(0).standard_normal((1005, LATENT), dtype=np.float32)
+    again = sample_cli.sample_infogan(gen, 1005, seed=0)
+    np.testing.assert_array_equal(again[0], images)
+    np.testing.assert_array_equal(again[1], codes)
+    pair = np.asarray(gen.predict_on_batch([noise[:2] * 0, np.array([0, 9], np.int32), np.zeros((2, 2), np.float32)]))
+    assert not np.array_equal(pair[0], pair[1])
+
+
+def test_infogan_one_code(models, tmp_path, capsys):
+    out = tmp_path / "threes.npz"
+    assert run_main([models["info"], "--n", 7, "--out", out, "--code", 3], capsys)[0] == 0
+    with np.load(out) as f:
+        np.testing.assert_array_equal(f["codes"], np.full(7, 3))
+    assert sample_cli.infogan_signature(sample_cli.load_generator(models["info"])) == (LATENT, 10, 2)
+    assert sample_cli.infogan_signature(sample_cli.load_generator(models["cond"])) is None
+
+
 ERRORS = [
     ("missing", ["{missing}", "--n", 5, "--out", "{out}"], "model file not found"),
     ("cond_without_label", ["{cond}", "--n", 5, "--out", "{out}"], "conditional"),
@@ -110,6 +153,15 @@ ERRORS = [
     ("n_negative", ["{cond}", "--n", -4, "--out", "{out}", "--label", 1], "--n must be a positive integer"),
     ("all_labels_not_multiple", ["{cond}", "--n", 15, "--out", "{out}", "--all-labels"], "multiple of 10"),
     ("both_label_options", ["{cond}", "--n", 10, "--out", "{out}", "--label", 1, "--all-labels"], "not allowed with"),
+    ("code_too_big", ["{info}", "--n", 5, "--out", "{out}", "--code", 10],
+     r"--code must be an integer in 0\.\.9 \(this InfoGAN generator has 10 categorical codes\), got 10"),
+    ("code_negative", ["{info}", "--n", 5, "--out", "{out}", "--code", -1], r"--code must be an integer in 0\.\.9"),
+    ("code_for_uncond", ["{uncond}", "--n", 5, "--out", "{out}", "--code", 3],
+     r"--code applies to an InfoGAN generator .*this model takes 1 input"),
+    ("code_for_cond", ["{cond}", "--n", 5, "--out", "{out}", "--code", 3], r"--code applies to an InfoGAN generator"),
+    ("label_for_infogan", ["{info}", "--n", 5, "--out", "{out}", "--label", 3], "its categorical code is not a digit label"),
+    ("all_labels_for_infogan", ["{info}", "--n", 10, "--out", "{out}", "--all-labels"], "is not a digit label"),
+    ("code_and_label", ["{info}", "--n", 10, "--out", "{out}", "--code", 1, "--label", 1], "not allowed with"),
 ]
 
 
@@ -386,6 +438,8 @@ def test_the_committed_generators_load_safely_and_draw_digits(path):
     inputs = [rng.standard_normal((500, G.inputs[0].shape[-1])).astype(np.float32)]
     if len(G.inputs) == 2:  # conditional: 50 of each digit
         inputs.append(np.repeat(np.arange(10, dtype=np.int32), 50))
+    if len(G.inputs) == 3:  # InfoGAN: 50 of each categorical code, continuous codes U(-1, 1)
+        inputs += [np.repeat(np.arange(10, dtype=np.int32), 50), rng.uniform(-1, 1, (500, 2)).astype(np.float32)]
     images = np.asarray(G.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))
     assert images.shape == (500, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
     _, confidence = MnistEvaluator().predict(images)
@@ -394,7 +448,7 @@ def test_the_committed_generators_load_safely_and_draw_digits(path):
 
 def test_every_notebook_that_trains_on_mnist_ships_its_generator():
     names = {p.name for p in PRETRAINED}
-    assert {"dcgan_generator.keras", "cgan_generator.keras", "wgan_generator.keras"} <= names
+    assert {"dcgan_generator.keras", "cgan_generator.keras", "wgan_generator.keras", "infogan_generator.keras"} <= names
 
 
 @pytest.mark.backend
