@@ -47,7 +47,7 @@ unit-jax: install
 unit-oldest: install
 	KERAS_BACKEND=tensorflow $(OLDEST_PY) -m pytest tests -q $(XDIST) -m "backend or versions"
 
-# Every notebook in quick mode with nbval (02-06; their figures go to build/nbval-figures/) and, in the same
+# Every notebook in quick mode with nbval (02 on; their figures go to build/nbval-figures/) and, in the same
 # pytest-xdist session, notebook 01 twice at once: it must run and write byte-identical PNG files
 # (tests/test_figures_reproducible.py).
 NBVAL_FIGURES := $(CURDIR)/build/nbval-figures

@@ -91,6 +91,7 @@ _EXPORTS = {
     "training": ("GAN", "sample_z"),
     "games": ("Game", "BinaryCrossEntropyGame", "WassersteinGame"),
     "infogan": ("InfoGANGame", "InfoLoss"),
+    "anomaly": ("LatentSearch", "auroc", "auprc"),
     "hooks": ("Hook", "WeightAverage"),
     "monitor": ("Monitor", "GANTrainingWarning"),
     "checkpoint": ("CheckpointError",),
@@ -105,11 +106,11 @@ _EXPORTS = {
         "nearest_train_distance", "SmallSampleWarning",
     ),
     "sample": ("save_generator", "load_generator", "SampleError"),
-    "environment": ("environment_report", "quick_mode", "train_mode"),
+    "environment": ("environment_report", "long_mode", "quick_mode", "train_mode"),
 }
 _ORIGIN = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = (
-    "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "infogan", "layers", "losses",
+    "anomaly", "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "infogan", "layers", "losses",
     "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "settings", "stream", "training",
 )
 

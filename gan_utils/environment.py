@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import platform
 
-from .settings import quick_mode, train_mode  # noqa: F401  (imported from here by the notebooks)
+from .settings import long_mode, quick_mode, train_mode  # noqa: F401  (imported from here by the notebooks)
 
 
 def visible_gpus() -> list[str]:
