@@ -106,12 +106,14 @@ _EXPORTS = {
         "nearest_train_distance", "SmallSampleWarning",
     ),
     "sample": ("save_generator", "load_generator", "SampleError"),
+    "semi_supervised": ("SemiSupervisedGAN", "LinearProbe"),
     "environment": ("environment_report", "long_mode", "quick_mode", "train_mode"),
 }
 _ORIGIN = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = (
     "anomaly", "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "infogan", "layers", "losses",
-    "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "settings", "stream", "training",
+    "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "semi_supervised", "settings", "stream",
+    "training",
 )
 
 __all__ = ["SUPPORTED_BACKENDS", "UnsupportedBackendError", "check_backend", "keras_backend_name", *_ORIGIN]

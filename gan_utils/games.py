@@ -35,7 +35,11 @@ Other parts of a GAN variant plug in without the trainer knowing about them:
   output* besides D (InfoGAN's Q, sharing D's body) is ``GAN(..., auxiliary=Q)`` with a game whose
   ``auxiliary_outputs`` is 1: Q's output joins the combined model's, its targets come from
   ``head_targets("generator", z)``, and ``D.trainable = False`` keeps the layers Q shares with D frozen in G's
-  step (``gan_utils.infogan.InfoGANGame``).
+  step (``gan_utils.infogan.InfoGANGame``);
+* *a D that is a classifier* (Salimans et al.'s semi-supervised GAN: K class logits, "real" their logsumexp, a
+  labelled batch in D's step, G trained by feature matching) changes the two steps themselves:
+  ``gan_utils.semi_supervised.SemiSupervisedGAN`` subclasses the trainer, overrides D's and G's step and
+  ``_compile_models``, and keeps ``fit``, hooks, history and checkpoints.
 
 **A new game plugs in** by subclassing ``Game``. The Wasserstein critic (Arjovsky et al. 2017) is
 ``WassersteinGame`` below: ``wasserstein_loss`` (mean of target x score) with targets -1 for real and +1 for

@@ -422,7 +422,7 @@ def test_a_killed_runs_temporary_file_is_cleaned_up(models, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]
 
 
-PRETRAINED = sorted((Path(__file__).resolve().parent.parent / "data" / "pretrained").glob("*.keras"))
+PRETRAINED = sorted((Path(__file__).resolve().parent.parent / "data" / "pretrained").glob("*_generator.keras"))
 
 
 @pytest.mark.backend
