@@ -102,8 +102,8 @@ _EXPORTS = {
     "data": ("load_mnist", "sample_gaussian", "sample_mixture", "sample_ring", "ring_modes", "DataFileError",
              "DataDownloadError"),
     "metrics": (
-        "MnistEvaluator", "wasserstein1", "ks_distance", "mode_fractions", "mode_coverage", "frechet_distance",
-        "nearest_train_distance", "SmallSampleWarning",
+        "MnistEvaluator", "wasserstein1", "ks_distance", "mode_fractions", "mode_coverage", "energy_distance",
+        "frechet_distance", "nearest_train_distance", "SmallSampleWarning",
     ),
     "sample": ("save_generator", "load_generator", "SampleError"),
     "semi_supervised": ("SemiSupervisedGAN", "LinearProbe"),
