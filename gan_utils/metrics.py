@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import linalg, stats
+from scipy.spatial.distance import cdist
 
 from .batches import predict_in_batches
 from .data import DATA_DIR, MNIST_SHA256, load_mnist, sha256_of
@@ -137,13 +138,12 @@ def mode_coverage(samples, centres, std, n_std=3.0, min_share=0.0) -> dict:
         raise ValueError(f"samples must be a non-empty array of finite numbers (got {x.shape})")
     per_mode = mode_fractions(x, centres, n_std * std)
     return {
-        "modes": int(np.sum(per_mode > 0)) if min_share == 0 else int(np.sum(per_mode >= min_share)),
+        "modes": int(np.sum((per_mode > 0) & (per_mode >= min_share))),
         "high_quality": float(per_mode.sum()),
         "per_mode": per_mode,
     }
 
 
-# ----------------------------------------------------------------------------- Frechet distance
 def energy_distance(samples, reference, max_points=2_000) -> float:
     """Energy distance between two samples: 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Szekely and Rizzo).
 
@@ -162,13 +162,10 @@ def energy_distance(samples, reference, max_points=2_000) -> float:
             raise ValueError(f"{name} must be a non-empty array of finite numbers (got {a.shape})")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"samples have dimension {x.shape[1]} but the reference {y.shape[1]}")
-
-    def mean_distance(a, b):
-        return float(np.mean(np.sqrt(np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1))))
-
-    return 2.0 * mean_distance(x, y) - mean_distance(x, x) - mean_distance(y, y)
+    return float(2.0 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean())
 
 
+# ----------------------------------------------------------------------------- Frechet distance
 def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     """Frechet distance between two Gaussians: |mu1-mu2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2))."""
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
