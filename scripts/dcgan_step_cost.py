@@ -1,10 +1,14 @@
 """Relative cost of one DCGAN training iteration for a few G/D variants (docs/dcgan_design.md).
 
-All variants are built in one process and trained in turns on the same random batches (4 blocks of 60
-generator steps each after a warm-up), so a busy machine slows them alike; the medians are printed in ms per
-step and relative to the first variant. ``python scripts/dcgan_step_cost.py``
+All variants are built in one process and trained in turns on the same random images (``--blocks`` blocks of
+``--steps`` generator steps each after a warm-up), so a busy machine slows them alike; the medians are printed
+in ms per generator step, in ms per real image, and relative to the first variant.
+
+    python scripts/dcgan_step_cost.py                      # the variants of 2026-12-03
+    python scripts/dcgan_step_cost.py --set 2026-12-04     # G depth, width and batch size
 """
 
+import argparse
 import os
 import sys
 import time
@@ -19,43 +23,68 @@ from keras import layers  # noqa: E402
 
 from gan_utils.training import GAN  # noqa: E402
 
-#: name -> (G kernel, D filters, D kernel, D hidden units); the first is the 2026-12-01 notebook configuration
-VARIANTS = {"d64_k3": (3, 64, 3, 32), "d32_dk5": (3, 32, 5, 32), "d32_dk5_gk4": (4, 32, 5, 32), "d32_gk4": (4, 32, 3, 32)}
+BASE = dict(gk=3, df=32, dk=3, hidden=32, gf=128, g_mlp=0, g_extra=0, batch=64)
+#: set -> name -> changes to BASE (notebook 02's configuration of 2026-12-03); the first name is the reference
+VARIANT_SETS = {
+    "2026-12-03": {"d64_k3": dict(df=64), "d32_dk5": dict(dk=5), "d32_dk5_gk4": dict(dk=5, gk=4), "d32_gk4": dict(gk=4)},
+    "2026-12-04": {
+        "notebook": {},
+        "g_mlp256": dict(g_mlp=256),
+        "g_extra1": dict(g_extra=1),
+        "gf256": dict(gf=256),
+        "batch128": dict(batch=128),
+        "hidden128": dict(hidden=128),
+    },
+}
 
 
-def generator(kernel):
+def generator(gk, gf, g_mlp, g_extra, **_):
     z = keras.Input((100,))
-    h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(7 * 7 * 128, use_bias=False)(z)))
-    h = layers.Reshape((7, 7, 128))(h)
-    h = layers.Conv2DTranspose(64, kernel, strides=2, padding="same", use_bias=False)(h)
+    h = z
+    if g_mlp:
+        h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(g_mlp, use_bias=False)(h)))
+    h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(7 * 7 * gf, use_bias=False)(h)))
+    h = layers.Reshape((7, 7, gf))(h)
+    h = layers.Conv2DTranspose(gf // 2, gk, strides=2, padding="same", use_bias=False)(h)
     h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(h))
-    return keras.Model(z, layers.Conv2DTranspose(1, kernel, strides=2, padding="same", activation="tanh")(h))
+    for _ in range(g_extra):
+        h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Conv2DTranspose(gf // 2, gk, padding="same", use_bias=False)(h)))
+    return keras.Model(z, layers.Conv2DTranspose(1, gk, strides=2, padding="same", activation="tanh")(h))
 
 
-def discriminator(filters, kernel, hidden):
+def discriminator(df, dk, hidden, **_):
     x = keras.Input((28, 28, 1))
-    h = layers.Dropout(0.3)(layers.LeakyReLU(0.2)(layers.Conv2D(filters, kernel, strides=2, padding="same")(x)))
-    h = layers.Dropout(0.3)(layers.LeakyReLU(0.2)(layers.Conv2D(2 * filters, kernel, strides=2, padding="same")(h)))
+    h = layers.Dropout(0.3)(layers.LeakyReLU(0.2)(layers.Conv2D(df, dk, strides=2, padding="same")(x)))
+    h = layers.Dropout(0.3)(layers.LeakyReLU(0.2)(layers.Conv2D(2 * df, dk, strides=2, padding="same")(h)))
     h = layers.LeakyReLU(0.2)(layers.Dense(hidden)(layers.Flatten()(h)))
     return keras.Model(x, layers.Dense(1, activation="sigmoid")(h))
 
 
-def main(blocks=4, steps=60, batch=64):
-    x = np.random.default_rng(0).uniform(-1, 1, (batch * steps, 28, 28, 1)).astype("float32")
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--set", default="2026-12-03", choices=sorted(VARIANT_SETS))
+    p.add_argument("--blocks", type=int, default=4)
+    p.add_argument("--steps", type=int, default=60)
+    a = p.parse_args(argv)
+    variants = {name: {**BASE, **change} for name, change in VARIANT_SETS[a.set].items()}
+    x = np.random.default_rng(0).uniform(-1, 1, (256 * a.steps, 28, 28, 1)).astype("float32")
     gans = {}
-    for name, (gk, df, dk, hidden) in VARIANTS.items():
-        gans[name] = GAN(generator(gk), discriminator(df, dk, hidden), d_optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5),
+    for name, v in variants.items():
+        gans[name] = GAN(generator(**v), discriminator(**v), d_optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5),
                          g_optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5), real_target=0.9, seed=0)
-        gans[name].fit(x[: batch * 20], batch_size=batch, epochs=1, verbose=0)  # build and trace
+        gans[name].fit(x[: v["batch"] * 20], batch_size=v["batch"], epochs=1, verbose=0)  # build and trace
     seconds = {name: [] for name in gans}
-    for _ in range(blocks):
+    for _ in range(a.blocks):
         for name, gan in gans.items():
+            batch = variants[name]["batch"]
             start = time.perf_counter()
-            gan.fit(x, batch_size=batch, epochs=1, verbose=0)
-            seconds[name].append((time.perf_counter() - start) / steps)
+            gan.fit(x[: batch * a.steps], batch_size=batch, epochs=1, verbose=0)
+            seconds[name].append((time.perf_counter() - start) / a.steps)
     first = np.median(seconds[next(iter(gans))])
     for name, s in seconds.items():
-        print(f"{name:>12s}: {1000 * np.median(s):6.1f} ms per step, {np.median(s) / first:.2f}x {next(iter(gans))}")
+        per_step = np.median(s)
+        print(f"{name:>12s}: {1000 * per_step:6.1f} ms per step, {1e6 * per_step / variants[name]['batch']:6.0f} us per "
+              f"real image, {per_step / first:.2f}x {next(iter(gans))}")
 
 
 if __name__ == "__main__":

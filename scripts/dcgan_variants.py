@@ -37,6 +37,8 @@ def parse_args(argv=None):
     p.add_argument("--df", type=int, default=64, help="channels of D's first conv (then twice)")
     p.add_argument("--gk", type=int, default=3, help="G's kernel size")
     p.add_argument("--g-extra", type=int, default=0, help="stride-1 Conv2DTranspose layers (BatchNorm, ReLU) at 14x14 in G")
+    p.add_argument("--g-mlp", type=int, default=0, help="units of a Dense (BatchNorm, ReLU) layer between z and G's projection (0: none)")
+    p.add_argument("--latent", type=int, default=100, help="size of z")
     p.add_argument("--dk", type=int, default=3, help="D's kernel size")
     p.add_argument("--hidden", type=int, default=0, help="units of a hidden Dense + LeakyReLU before D's output (0: none)")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each of D's convolutions")
@@ -69,11 +71,14 @@ def main(argv=None):
     from gan_utils.metrics import MnistEvaluator
     from gan_utils.training import GAN, Hook, WeightAverage
 
-    latent = 100
+    latent = a.latent
 
     def build_generator():
         z = keras.Input((latent,))
-        h = layers.Dense(7 * 7 * a.gf, use_bias=False)(z)
+        h = z
+        if a.g_mlp:
+            h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(a.g_mlp, use_bias=False)(h)))
+        h = layers.Dense(7 * 7 * a.gf, use_bias=False)(h)
         h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(h))
         h = layers.Reshape((7, 7, a.gf))(h)
         h = layers.Conv2DTranspose(a.gf // 2, a.gk, strides=2, padding="same", use_bias=False)(h)
