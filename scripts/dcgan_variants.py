@@ -38,6 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--gk", type=int, default=3, help="G's kernel size")
     p.add_argument("--g-extra", type=int, default=0, help="stride-1 Conv2DTranspose layers (BatchNorm, ReLU) at 14x14 in G")
     p.add_argument("--g-mlp", type=int, default=0, help="units of a Dense (BatchNorm, ReLU) layer between z and G's projection (0: none)")
+    p.add_argument("--g-mlp-layers", type=int, default=1, help="how many such layers, one after the other")
     p.add_argument("--latent", type=int, default=100, help="size of z")
     p.add_argument("--dk", type=int, default=3, help="D's kernel size")
     p.add_argument("--hidden", type=int, default=0, help="units of a hidden Dense + LeakyReLU before D's output (0: none)")
@@ -76,7 +77,7 @@ def main(argv=None):
     def build_generator():
         z = keras.Input((latent,))
         h = z
-        if a.g_mlp:
+        for _ in range(a.g_mlp_layers if a.g_mlp else 0):
             h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(a.g_mlp, use_bias=False)(h)))
         h = layers.Dense(7 * 7 * a.gf, use_bias=False)(h)
         h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(h))
