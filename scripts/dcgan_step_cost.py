@@ -6,6 +6,7 @@ in ms per generator step, in ms per real image, and relative to the first varian
 
     python scripts/dcgan_step_cost.py                      # the variants of 2026-12-03
     python scripts/dcgan_step_cost.py --set 2026-12-04     # G depth, width and batch size
+    python scripts/dcgan_step_cost.py --set mapping        # notebook 02 with its hidden layer (256) against 512 and none
 """
 
 import argparse
@@ -35,6 +36,7 @@ VARIANT_SETS = {
         "batch128": dict(batch=128),
         "hidden128": dict(hidden=128),
     },
+    "mapping": {"2026-12-03": {}, "notebook_g_mlp256": dict(g_mlp=256), "g_mlp512": dict(g_mlp=512)},
 }
 
 
