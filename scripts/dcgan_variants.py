@@ -11,7 +11,8 @@ falling linearly to 0 over the last ``--decay`` epochs. Flags change one thing e
 Each epoch: Frechet distance, coverage (classes with >= 5% of the predictions), mean confidence
 and the smallest class share of 3,000 samples of a fixed z set; after the last epoch, 10,000
 samples. ``--ema``: the same scores for an exponential moving average of G's weights (decay per
-generator step). One JSON line per evaluation, then a line starting with FINAL.
+generator step); ``--ema-more``: further averages with other decays in the same run. One JSON line
+per evaluation, then a line starting with FINAL.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def parse_args(argv=None):
     p.add_argument("--hidden", type=int, default=0, help="units of a hidden Dense + LeakyReLU before D's output (0: none)")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each of D's convolutions")
     p.add_argument("--ema", type=float, default=0.0, help="decay per step of an EMA of G's weights (0: none)")
+    p.add_argument("--ema-more", type=float, nargs="*", default=[],
+                   help="decays per step of further EMAs of G kept in the same run, scored as ema_<decay>")
     p.add_argument("--gloss", default="non_saturating", choices=("non_saturating", "minimax"))
     p.add_argument("--dsteps", type=int, default=1, help="D steps per G step (an epoch then has 1/dsteps the G steps)")
     p.add_argument("--real", type=float, default=0.9, help="D's target for real images")
@@ -120,6 +123,7 @@ def main(argv=None):
 
     ema_every = 5
     ema = WeightAverage(G, decay=a.ema**ema_every) if a.ema else None
+    more = {f"ema_{d:g}": WeightAverage(G, decay=d**ema_every) for d in a.ema_more}
     evaluator = MnistEvaluator()
     eval_z = np.random.default_rng(123).standard_normal((10_000, latent), dtype=np.float32)
     results = []
@@ -127,6 +131,7 @@ def main(argv=None):
     def score(g, n):
         out = {"step": g.step, "epoch": round(g.step / steps_per_epoch, 2), "n": n}
         variants = [("raw", None)] + ([("ema", ema.averaged_weights())] if ema and ema.count else [])
+        variants += [(name, m.averaged_weights()) for name, m in more.items() if m.count]
         for which, weights in variants:
             current = G.get_weights()
             if weights is not None:
@@ -141,8 +146,8 @@ def main(argv=None):
 
     hooks = [Hook(decay, every=10), Hook(lambda g: score(g, a.n_eval) if g.step < a.epochs * steps_per_epoch else None,
                                          every=steps_per_epoch)]
-    if ema:
-        hooks.append(ema.hook(every=ema_every))
+    for average in ([ema] if ema else []) + list(more.values()):
+        hooks.append(average.hook(every=ema_every))
     gan.fit(x, batch_size=a.batch, epochs=a.epochs, verbose=0, hooks=hooks)
     score(gan, 10_000)
     if a.save:

@@ -17,7 +17,7 @@ _spec.loader.exec_module(dcgan_variants)
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the design script is run on TensorFlow")
 
 
-@pytest.mark.parametrize("extra", [["--hidden", "16", "--dropout", "0.3", "--ema", "0.9", "--dsteps", "2", "--g-mlp", "8", "--g-mlp-layers", "2", "--latent", "12"]])
+@pytest.mark.parametrize("extra", [["--hidden", "16", "--dropout", "0.3", "--ema", "0.9", "--dsteps", "2", "--g-mlp", "8", "--g-mlp-layers", "2", "--latent", "12", "--ema-more", "0.95"]])
 def test_variant_runs_and_reports_every_epoch(tmp_path, capsys, extra):  # every option on: one run covers them all
     results = dcgan_variants.main(["--name", "tiny", "--epochs", "2", "--decay", "1", "--n-train", "640",
                                    "--n-eval", "200", "--gf", "16", "--df", "8", "--save", str(tmp_path), *extra])
@@ -27,7 +27,7 @@ def test_variant_runs_and_reports_every_epoch(tmp_path, capsys, extra):  # every
     for r in results:
         assert 0 <= r["raw"]["cov"] <= 10 and 0 < r["raw"]["conf"] <= 1 and r["raw"]["fd"] > 0
         assert sum(r["raw"]["hist"]) == pytest.approx(1, abs=0.01)
-    assert ("ema" in results[-1]) == bool(extra)
+    assert ("ema" in results[-1]) == ("ema_0.95" in results[-1]) == bool(extra)  # --ema, --ema-more
     assert (tmp_path / "tiny_G.keras").exists() and (tmp_path / "tiny_G_ema.keras").exists() == bool(extra)
     G = keras.models.load_model(tmp_path / "tiny_G.keras", compile=False)
     assert G.input_shape == (None, 12)  # --latent
