@@ -201,7 +201,9 @@ def test_the_committed_sgan_classifier_keeps_its_interface():
     x, y = load_mnist(split="test")
     probs = np.asarray(model.predict(x, batch_size=1000, verbose=0))  # the whole test set, as the notebook scores it
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
-    assert probs.min() >= 0 and np.mean(probs.argmax(axis=1) == y) > 0.9
+    accuracy = np.mean(probs.argmax(axis=1) == y)
+    assert probs.min() >= 0 and accuracy > 0.9
+    assert abs(accuracy - 0.930) < 0.003, f"{accuracy:.4f}: not the classifier notebook 07 saved (0.9300)"
 
 
 @pytest.mark.backend
