@@ -1,0 +1,67 @@
+"""Where notebook 02's unsure digits come from: the borders between digits in G's latent space (docs/dcgan_design.md).
+
+    python scripts/dcgan_boundary.py            # the pretrained 02 G, and 03's conditional G as the reference
+
+An unconditional G maps one connected Gaussian onto ten separate digits, so some latent points lie on the borders
+between digits, where the image is between two. For 10,000 latent points this prints the mean evaluator confidence,
+the share below 0.9, how many of those the evaluator splits between two digits (top two probabilities > 0.9
+together), and how often a nudge of z (sigma 0.1 per coordinate, about 1% of |z|) changes the digit, for unsure
+(< 0.9) and sure (>= 0.99) images. Reference rows: 03's conditional G (same G body; the digit is an input, so a
+nudge of z alone meets no border) and real test digits (no z).
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from gan_utils.data import load_mnist  # noqa: E402
+from gan_utils.metrics import MnistEvaluator, latent_class_changes  # noqa: E402
+from gan_utils.sample import load_generator  # noqa: E402
+
+PRETRAINED = ROOT / "data" / "pretrained"
+
+
+def row(name, out):
+    unsure, sure = out["confidence"] < 0.9, out["confidence"] >= 0.99
+    line = (f"{name:>28s}: confidence {out['confidence'].mean():.3f}, below 0.9 {unsure.mean():5.1%}, of those between "
+            f"two digits {np.mean(out['top2'][unsure] > 0.9):5.1%}")
+    if "change" in out:
+        line += (f"; a nudge changes the digit: unsure {out['change'][unsure].mean():5.1%}, sure "
+                 f"{out['change'][sure].mean():5.1%}, all {out['change'].mean():5.1%}")
+    print(line)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=10_000)
+    p.add_argument("--sigma", type=float, nargs="+", default=[0.1, 0.3])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--generator", default=str(PRETRAINED / "dcgan_generator.keras"))
+    a = p.parse_args(argv)
+    evaluator = MnistEvaluator()
+    dcgan, cgan = load_generator(a.generator), load_generator(PRETRAINED / "cgan_generator.keras")
+    z = np.random.default_rng(3).standard_normal((a.n, dcgan.input_shape[-1]), dtype=np.float32)
+    labels = np.arange(a.n, dtype=np.int32) % 10
+    gens = {"DCGAN (02)": lambda zz: np.asarray(dcgan.predict(zz, batch_size=500, verbose=0)),
+            "conditional GAN (03)": lambda zz: np.asarray(cgan.predict([zz, labels], batch_size=500, verbose=0))}
+    results = {}
+    for sigma in a.sigma:
+        print(f"sigma {sigma} (|z| ~ {np.sqrt(z.shape[1]):.0f}), {a.repeats} nudges per point, {a.n:,} points")
+        for name, generate in gens.items():
+            results[name, sigma] = latent_class_changes(generate, evaluator, z, sigma=sigma, repeats=a.repeats, seed=7)
+            row(name, results[name, sigma])
+    x, _ = load_mnist(split="test")
+    probs = np.sort(evaluator.features_and_probs(x[: a.n])[1], axis=1)
+    row("real test digits", {"confidence": probs[:, -1], "top2": probs[:, -1] + probs[:, -2]})
+    return results
+
+
+if __name__ == "__main__":
+    main()
