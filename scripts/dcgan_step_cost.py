@@ -7,6 +7,7 @@ in ms per generator step, in ms per real image, and relative to the first varian
     python scripts/dcgan_step_cost.py                      # the variants of 2026-12-03
     python scripts/dcgan_step_cost.py --set 2026-12-04     # G depth, width and batch size
     python scripts/dcgan_step_cost.py --set mapping        # notebook 02 with its hidden layer (256) against 512 and none
+    python scripts/dcgan_step_cost.py --set batch          # notebook 02 (batch 32) against batch 64 and 48
 """
 
 import argparse
@@ -37,6 +38,7 @@ VARIANT_SETS = {
         "hidden128": dict(hidden=128),
     },
     "mapping": {"2026-12-03": {}, "notebook_g_mlp256": dict(g_mlp=256), "g_mlp512": dict(g_mlp=512)},
+    "batch": {"batch64": dict(g_mlp=256), "notebook_batch32": dict(g_mlp=256, batch=32), "batch48": dict(g_mlp=256, batch=48)},
 }
 
 
