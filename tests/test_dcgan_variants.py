@@ -32,3 +32,26 @@ def test_variant_runs_and_reports_every_epoch(tmp_path, capsys, extra):  # every
     G = keras.models.load_model(tmp_path / "tiny_G.keras", compile=False)
     assert G.input_shape == (None, 12)  # --latent
     assert [layer.units for layer in G.layers if isinstance(layer, keras.layers.Dense)] == [8, 8, 7 * 7 * 16]  # --g-mlp twice, then the projection
+
+
+_bspec = importlib.util.spec_from_file_location("dcgan_boundary", ROOT / "scripts" / "dcgan_boundary.py")
+dcgan_boundary = importlib.util.module_from_spec(_bspec)
+_bspec.loader.exec_module(dcgan_boundary)
+
+
+def test_boundary_script_measures_both_generators_and_the_sampling_rows(capsys):
+    """scripts/dcgan_boundary.py (docs/dcgan_design.md, 2026-12-05) on the committed generators, a small budget."""
+    results = dcgan_boundary.main(["--n", "200", "--sigma", "0.1", "--repeats", "1"])
+    assert set(results) == {("DCGAN (02)", 0.1), ("conditional GAN (03)", 0.1)}
+    for out in results.values():
+        assert out["change"].shape == (200,) and set(out["change"]) <= {0.0, 1.0}
+    # 02's unconditional G crosses borders between digits far more often than 03's G, told the digit
+    assert results["DCGAN (02)", 0.1]["change"].mean() > results["conditional GAN (03)", 0.1]["change"].mean()
+    assert "real test digits" in capsys.readouterr().out
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Frechet distances on 200 samples: biased, and said so
+        dcgan_boundary.main(["--n", "200", "--sampling"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "z x 1.0", "z x 0.9", "z x 0.8", "z x 0.7", "z x 0.6", "D's top 90%", "D's top 70%", "D's top 50%"]
