@@ -8,6 +8,8 @@ in ms per generator step, in ms per real image, and relative to the first varian
     python scripts/dcgan_step_cost.py --set 2026-12-04     # G depth, width and batch size
     python scripts/dcgan_step_cost.py --set mapping        # notebook 02 with its hidden layer (256) against 512 and none
     python scripts/dcgan_step_cost.py --set batch          # notebook 02 (batch 32) against batch 64 and 48
+    python scripts/dcgan_step_cost.py --set small-batch    # notebook 02 (batch 32) against batch 16 and 24
+    python scripts/dcgan_step_cost.py --set d-hidden       # D's hidden layer: 32 units against 64 (batch 32)
 """
 
 import argparse
@@ -39,6 +41,9 @@ VARIANT_SETS = {
     },
     "mapping": {"2026-12-03": {}, "notebook_g_mlp256": dict(g_mlp=256), "g_mlp512": dict(g_mlp=512)},
     "batch": {"batch64": dict(g_mlp=256), "notebook_batch32": dict(g_mlp=256, batch=32), "batch48": dict(g_mlp=256, batch=48)},
+    "small-batch": {"notebook_batch32": dict(g_mlp=256, batch=32), "batch16": dict(g_mlp=256, batch=16),
+                    "batch24": dict(g_mlp=256, batch=24)},
+    "d-hidden": {"notebook_hidden32": dict(g_mlp=256, batch=32), "hidden64": dict(g_mlp=256, batch=32, hidden=64)},
 }
 
 

@@ -60,6 +60,8 @@ def test_real_images_score_near_perfect(evaluator, mnist):
     assert real["frechet"] < 2.0  # measured 1.07 for 10k train images against the test set
     assert real["cond_accuracy"] > 0.99
     assert np.all(real["cond_accuracy_per_class"] > 0.97)
+    probs = evaluator.features_and_probs(x_train[:10000])[1].max(axis=1)
+    assert real["unsure"] == pytest.approx(np.mean(probs < 0.9)) and 0 < real["unsure"] < 0.03  # measured 1.2%
     # frechet of the test set against itself is ~0
     assert evaluator.frechet_distance(x_test) == pytest.approx(0.0, abs=1e-3)
 
