@@ -37,7 +37,7 @@ def _check_supported(gan):
         raise NotImplementedError("the fused reference does one D step per G step (d_steps=1)")
     if not isinstance(gan.game, BinaryCrossEntropyGame):
         raise NotImplementedError("the fused reference plays the binary cross-entropy game")
-    if not gan.game.constant_targets:
+    if gan.game.random_targets:
         raise NotImplementedError("the fused reference uses constant targets (no flipped or ranged labels)")
     if gan.instance_noise and gan.noise_decay_steps is None:
         raise ValueError("with instance noise, give the GAN noise_decay_steps (the fused loop has no first fit)")

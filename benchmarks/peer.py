@@ -24,6 +24,7 @@ from keras import layers
 
 from benchmarks.fused import compiled_step, jax_state, state_owners, write_state
 from benchmarks.quality import QualityClock, dcgan_thresholds, fixed_eval_set, image_scorer, summarise
+from gan_utils.batches import predict_in_batches
 
 NOISE_DIM, BATCH_SIZE, LEARNING_RATE, EPOCHS = 100, 256, 1e-4, 50
 
@@ -147,9 +148,7 @@ class TutorialTrainer:
 
     def generate(self, z, batch_size=1000):
         self.sync_to_models()
-        return np.concatenate(
-            [np.asarray(self.generator.predict_on_batch(z[i : i + batch_size])) for i in range(0, len(z), batch_size)]
-        )
+        return predict_in_batches(self.generator, z, batch_size=batch_size)
 
     def train(self, images, clock, epochs=EPOCHS):
         """Train until ``clock.tick`` says stop or ``epochs`` are done; returns the steps taken."""

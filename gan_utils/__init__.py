@@ -89,15 +89,15 @@ check_backend()
 # Public name -> the module that defines it (imported on first use, by __getattr__).
 _EXPORTS = {
     "training": ("GAN", "sample_z"),
-    "games": ("Game", "BinaryCrossEntropyGame", "WassersteinGame"),
-    "infogan": ("InfoGANGame", "InfoLoss"),
+    "games": ("Game", "BinaryCrossEntropyGame"),
+    "infogan": ("InfoGAN", "InfoGANGame", "InfoLoss"),
+    "wgan": ("WassersteinGAN", "WassersteinGame", "GradientPenalty", "input_gradient", "gradient_penalty"),
     "anomaly": ("LatentSearch", "auroc", "auprc"),
     "hooks": ("Hook", "WeightAverage"),
     "monitor": ("Monitor", "GANTrainingWarning"),
     "checkpoint": ("CheckpointError",),
     "model_checks": ("ModelWarning",),
     "layers": ("MinibatchStdDev", "InstanceNoise", "OutputPenalty", "WeightClip", "SpectralNormalization"),
-    "penalty": ("GradientPenalty", "input_gradient", "gradient_penalty"),
     "losses": ("minimax_generator_loss", "wasserstein_loss", "BatchMeanOutput"),
     "data": ("load_mnist", "sample_gaussian", "sample_mixture", "sample_ring", "ring_modes", "DataFileError",
              "DataDownloadError"),
@@ -105,15 +105,16 @@ _EXPORTS = {
         "MnistEvaluator", "wasserstein1", "ks_distance", "mode_fractions", "mode_coverage", "energy_distance",
         "frechet_distance", "nearest_train_distance", "SmallSampleWarning",
     ),
-    "sample": ("save_generator", "load_generator", "SampleError"),
+    "model_io": ("save_generator", "load_generator"),
+    "checks": ("SampleError",),
     "semi_supervised": ("SemiSupervisedGAN", "LinearProbe"),
     "environment": ("environment_report", "long_mode", "quick_mode", "train_mode"),
 }
 _ORIGIN = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = (
-    "anomaly", "batches", "checkpoint", "checks", "data", "environment", "files", "games", "hooks", "infogan", "layers", "losses",
-    "metrics", "model_checks", "monitor", "penalty", "plotting", "sample", "semi_supervised", "settings", "stream",
-    "training",
+    "anomaly", "batches", "boundary", "checkpoint", "checkpoint_files", "checks", "codes", "data", "environment", "files", "games", "hooks",
+    "infogan", "layers", "losses", "metrics", "model_checks", "model_io", "monitor", "plotting", "rejection",
+    "sample", "semi_supervised", "step_models", "stream", "training", "wgan",
 )
 
 __all__ = ["SUPPORTED_BACKENDS", "UnsupportedBackendError", "check_backend", "keras_backend_name", *_ORIGIN]

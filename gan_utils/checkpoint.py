@@ -1,40 +1,25 @@
-"""Checkpoint files: written atomically, checked by a checksum, loaded without running any code.
+"""A GAN's training state in checkpoint files (``gan_utils.checkpoint_files``), checked before it is restored.
 
-``GAN.fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` uses this module; call it
-directly only to list or read checkpoints. A checkpoint is one file ``ckpt-<step>.npz`` (``<step>``:
-the generator step, 8 digits) in the checkpoint folder:
-
-* NumPy's ``.npz`` (a zip of ``.npy`` arrays), read with ``np.load(allow_pickle=False)``: plain
-  numeric and string arrays only, nothing that could execute code when loaded;
-* the array ``__meta__``: a JSON string (counters, random-generator state, options, names);
-* the array ``__sha256__``: the sha256 of every other array (name, dtype, shape, bytes) and of the
-  metadata. A file whose checksum does not match, or that is truncated, raises ``CheckpointError``.
-
-Writing goes to a temporary file in the same folder, which is flushed, ``fsync``-ed and renamed
-over the final name with ``os.replace`` (atomic on POSIX and Windows), so a crash leaves either the
-old file or the new one, never half of one. The folder keeps the newest ``keep`` checkpoints of the run.
+``GAN.fit(..., checkpoint_dir=..., checkpoint_every=N, resume=True)`` uses this module; call it directly
+only to list or read checkpoints. It reads and writes the trainer's ``state_dict()`` (counters, random
+generator, history, run), the variables of ``gan.variable_groups()`` (G, D, a variant's own models and
+state, the instance-noise layer, both optimizers) as arrays ``<group>/<index>``, the data stream's and the
+hooks' ``state_dict()`` (``fit/order``, ``hooks/<i>/<name>``) and, in the metadata, the options, the
+variables' paths and shapes and the fit's plan and position. Nothing here sets an attribute of the GAN:
+``apply_training_state`` restores through ``load_state_dict`` and ``Variable.assign``.
 
 A run is one training, however many processes it takes: a fit that starts afresh draws a random run id,
 a fit resumed from a checkpoint continues its run; every checkpoint's metadata holds its run's id.
-Nothing here deletes or overwrites a checkpoint of another run (or one whose run cannot be read): a
-fit refuses to start where it would (``resolve_resume``, ``begin_run``), and ``remove_stale`` only
-deletes checkpoints that carry the current run's id. Before training, the folder is created and a
-probe file is written and removed (``check_writable``), so a read-only or full disk is reported at
-once and not at the first checkpoint.
+Nothing deletes or overwrites a checkpoint of another run (or one whose run cannot be read): a fit
+refuses to start where it would (``resolve_resume``, ``begin_run``).
 
-A checkpoint also holds the run's fingerprint (``fingerprint``): the configurations of G and D (layer
-names left out: Keras numbers them by what the process built before), both optimizers' class and
+A checkpoint also holds the run's fingerprint (``fingerprint``): the configurations of the GAN's models
+(layer names left out: Keras numbers them by what the process built before), both optimizers' class and
 settings (learning rate, betas, ...; taken when the run started, as a schedule or a hook may change
 them later) and the training data (shape, dtype, a sha256 of a fixed subset of rows, and of the
 labels). Resuming compares them with the GAN and the data of the call and names what differs;
-checkpoints written before fingerprints existed resume without that check.
-
-What a GAN's checkpoint holds, and how it is checked against the GAN before anything is restored, is
-here too (``save_training_state``, ``read_training_state``, ``apply_training_state``): the arrays
-``<group>/<index>`` for every variable of G, D, the instance-noise layer and both optimizers,
-``history/<key>``, ``fit/order`` (the epoch's shuffled order) and ``hooks/<i>/<name>``; the metadata
-holds the options, the variables' paths and shapes, counters, the random generator's state, the fit's
-plan and position, and the hooks' JSON state.
+checkpoints written before fingerprints existed resume without that check, and options saved under
+their old names (``real_label``) are read under today's.
 """
 
 from __future__ import annotations
@@ -42,182 +27,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import uuid
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint_files import (  # noqa: F401  (the file-level names are public here too)
+    FORMAT, CheckpointError, check_writable, checkpoint_path, checkpoint_step, latest_checkpoint, list_checkpoints,
+    previous_good, read, remove_stale, run_of, write)
 from .checks import is_int, positive_int
-from .files import atomic_write
 from .hooks import stateful
-
-FORMAT = "gan_utils-checkpoint-1"
-_NAME = re.compile(r"^ckpt-(\d+)\.npz$")
-# temporary files of interrupted writes: atomic_write's ".ckpt-<step>.tmp-<pid>.npz" and, from older
-# versions, ".ckpt-<step>.npz.tmp-<pid>"
-_TEMP = re.compile(r"^\.ckpt-\d+(?:\.tmp-(\d+)\.npz|\.npz\.tmp-(\d+))$")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint cannot be used: truncated, corrupt, or written for other models or options."""
-
-
-def checkpoint_path(folder, step) -> Path:
-    """The file name of the checkpoint at generator step ``step``: ``folder/ckpt-00001234.npz``."""
-    return Path(folder) / f"ckpt-{int(step):08d}.npz"
-
-
-def checkpoint_step(path) -> int:
-    """The generator step in a checkpoint's file name."""
-    match = _NAME.match(Path(path).name)
-    if not match:
-        raise CheckpointError(f"{path} is not named like a checkpoint (ckpt-<step>.npz)")
-    return int(match.group(1))
-
-
-def list_checkpoints(folder) -> list:
-    """The checkpoint files in ``folder``, oldest step first (temporary files are left out)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = [p for p in folder.iterdir() if _NAME.match(p.name) and p.is_file()]
-    return sorted(found, key=checkpoint_step)
-
-
-def latest_checkpoint(folder):
-    """The newest checkpoint file in ``folder`` (by step), or None if there is none."""
-    found = list_checkpoints(folder)
-    return found[-1] if found else None
-
-
-def _digest(arrays, meta_json):
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
-    h.update(meta_json.encode())
-    return h.hexdigest()
-
-
-def write(path, arrays, meta):
-    """Write ``arrays`` (name -> numeric array) and ``meta`` (JSON-able dict) to ``path`` atomically.
-
-    Returns the path. The temporary file (``gan_utils.files.atomic_write``) is removed if anything fails.
-    """
-    arrays = {name: np.asarray(a) for name, a in arrays.items()}
-    for name, a in arrays.items():
-        if name.startswith("__") or a.dtype.hasobject:
-            raise ValueError(f"checkpoint array {name!r}: reserved name or object dtype ({a.dtype})")
-    meta_json = json.dumps({"format": FORMAT, **meta}, sort_keys=True)
-    payload = {**arrays, "__meta__": np.array(meta_json), "__sha256__": np.array(_digest(arrays, meta_json))}
-
-    def save(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **payload)
-
-    return atomic_write(path, save, durable=True)
-
-
-def _read_unchecked(path):
-    """(arrays, meta) of a checkpoint, or raise CheckpointError saying what is wrong with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {name: f[name] for name in f.files}
-    except Exception as e:  # zipfile, zlib, EOF and format errors: the file is damaged
-        raise CheckpointError(
-            f"checkpoint {path} is truncated or corrupt: it cannot be read ({type(e).__name__}: {e})"
-        ) from None
-    if "__meta__" not in arrays or "__sha256__" not in arrays:
-        raise CheckpointError(f"checkpoint {path} is not a gan_utils checkpoint (no __meta__/__sha256__ entry)")
-    meta_json, stored = str(arrays.pop("__meta__")), str(arrays.pop("__sha256__"))
-    computed = _digest(arrays, meta_json)
-    if computed != stored:
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt: its sha256 checksum does not match its contents "
-            f"(stored {stored[:12]}..., computed {computed[:12]}...)"
-        )
-    meta = json.loads(meta_json)
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {path} has format {meta.get('format')!r}; this gan_utils reads {FORMAT!r}")
-    return arrays, meta
-
-
-def previous_good(path):
-    """The newest intact checkpoint in ``path``'s folder older than ``path``, or None."""
-    path = Path(path)
-    try:
-        step = checkpoint_step(path)
-    except CheckpointError:
-        step = None
-    for other in reversed(list_checkpoints(path.parent)):
-        if other.name == path.name or (step is not None and checkpoint_step(other) >= step):
-            continue
-        try:
-            _read_unchecked(other)
-        except CheckpointError:
-            continue
-        return other
-    return None
-
-
-def read(path):
-    """``(arrays, meta)`` of the checkpoint at ``path``, after checking it is whole and intact.
-
-    Raises ``CheckpointError`` naming the file and what is wrong, and the newest older checkpoint in
-    the same folder that is still intact, with how to resume from it.
-    """
-    try:
-        return _read_unchecked(path)
-    except CheckpointError as e:
-        if not Path(path).is_file():
-            raise
-        good = previous_good(path)
-        if good is None:
-            hint = f"No earlier intact checkpoint is left in {Path(path).parent}: start training again."
-        else:
-            hint = (
-                f"The previous checkpoint {good} is intact and still usable: move {path} out of the folder "
-                f"(or delete it) and resume with gan.fit(..., resume=True), or load it with gan.restore('{good}')."
-            )
-        raise CheckpointError(f"{e}. {hint}") from None
-
-
-def run_of(path):
-    """The run id in a checkpoint's metadata, or None (written before run ids, unreadable, or not a checkpoint).
-
-    Reads the metadata only, without the checksum: enough to tell whose file it is, not to use it.
-    """
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            run = json.loads(str(f["__meta__"])).get("run")
-    except Exception:  # damaged, truncated or not an npz: nobody's that we can tell
-        return None
-    return run if isinstance(run, str) else None
-
-
-def remove_stale(folder, current_step, keep, run):
-    """Delete run ``run``'s checkpoints newer than ``current_step`` (its abandoned continuation, after a
-    resume from an older checkpoint), then all but its newest ``keep``.
-
-    Only checkpoints whose metadata carries the run id ``run`` are ever deleted: those of another run, or
-    whose run cannot be read, stay. Also removes temporary files left by writes that were interrupted.
-    """
-    folder = Path(folder)
-    mine = [p for p in list_checkpoints(folder) if run is not None and run_of(p) == run]
-    newer = [p for p in mine if checkpoint_step(p) > current_step]
-    rest = [p for p in mine if checkpoint_step(p) <= current_step]
-    for p in newer + rest[:-keep]:
-        p.unlink(missing_ok=True)
-    for p in folder.iterdir():
-        match = _TEMP.match(p.name)
-        if match and str(os.getpid()) not in match.groups():
-            p.unlink(missing_ok=True)
-
 
 # ----------------------------------------------------------------------------- a GAN's training state
 _ADVICE = "build the same models and GAN options as the run that wrote it"
@@ -267,40 +86,6 @@ def resolve_resume(checkpoint_dir, checkpoint_every, checkpoint_keep, resume):
     raise TypeError(f"resume must be True, False or a checkpoint file path, got {type(resume).__name__}")
 
 
-def _write_probe(path):
-    """Write and sync a small file (the probe of ``check_writable``)."""
-    with open(path, "wb") as f:
-        f.write(b"\0" * 4096)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def check_writable(folder):
-    """Create ``folder`` if needed, then write and remove a small probe file in it.
-
-    Raises OSError (PermissionError for a read-only folder) naming ``checkpoint_dir`` and the fix, before
-    anything is trained; a folder this call created is removed again then.
-    """
-    folder = Path(folder)
-    created = not folder.exists()
-    probe = folder / f".ckpt-probe-{os.getpid()}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_probe(probe)
-        probe.unlink()
-    except OSError as e:
-        try:
-            probe.unlink(missing_ok=True)
-            if created:
-                folder.rmdir()
-        except OSError:
-            pass
-        reason = e.strerror or str(e) or type(e).__name__
-        message = (f"checkpoint_dir={str(folder)!r} cannot be written ({reason}), so no checkpoint could be saved: "
-                   "make the folder writable or free space on its disk, or pass another checkpoint_dir")
-        raise (OSError(e.errno, message) if e.errno else OSError(message)) from e
-
-
 def _check_newer(folder, state):
     """Refuse a resume from an older checkpoint when a newer one in ``folder`` (or one of the same step) is of
     another run, or of none that can be read: training on would overwrite it, and it is not this run's to delete."""
@@ -319,11 +104,12 @@ def _check_newer(folder, state):
 
 
 def begin_run(gan, folder, state, stream):
-    """Check the checkpoint folder for a fit (None: no checkpoints), then record the fit's run on ``gan``.
+    """Check the checkpoint folder for a fit (None: no checkpoints); return the fit's run, for the trainer to keep.
 
     ``state``: the checked checkpoint the fit resumes (from ``read_training_state``), or None for a new run.
     Raises before anything is changed if the folder cannot be written or holds another run's newer checkpoints.
-    The run (``gan._checkpoint_run``: id and fingerprint) is the resumed checkpoint's, or a new one.
+    The run (``{"run": id, "fingerprint": ...}``) is the resumed checkpoint's, or a new one; None for a fit
+    without checkpoints (the GAN then no longer trains a checkpointed run).
     """
     finished = state is not None and state["meta"]["fit"]["finished"]
     if folder is not None and not finished:  # a finished fit writes nothing: a read-only folder will do
@@ -331,10 +117,9 @@ def begin_run(gan, folder, state, stream):
             _check_newer(folder, state)
         check_writable(folder)
     if folder is None and state is None:
-        gan._checkpoint_run = None  # a fit without checkpoints: the GAN no longer trains a checkpointed run
-        return
+        return None
     run = (state["meta"].get("run") if state is not None else None) or uuid.uuid4().hex
-    gan._checkpoint_run = {"run": run, "fingerprint": state["fingerprint"] if state else fingerprint(gan, stream)}
+    return {"run": run, "fingerprint": state["fingerprint"] if state else fingerprint(gan, stream)}
 
 
 # --- fingerprints: what a checkpoint must match beyond its variables' shapes
@@ -400,13 +185,12 @@ def data_fingerprint(stream):
 
 
 def fingerprint(gan, stream=None):
-    """What a checkpoint of ``gan`` must match (see the module's docstring); ``stream``: the fit's data."""
-    found = {"generator": model_fingerprint(gan.generator), "discriminator": model_fingerprint(gan.discriminator),
-             "d_optimizer": optimizer_fingerprint(gan.d_optimizer),
-             "g_optimizer": optimizer_fingerprint(gan.g_optimizer), "data": data_fingerprint(stream)}
-    if getattr(gan, "auxiliary", None) is not None:  # only then: older checkpoints have no such key
-        found["auxiliary"] = model_fingerprint(gan.auxiliary)
-    return found
+    """What a checkpoint of ``gan`` must match (see the module's docstring); ``stream``: the fit's data.
+
+    Every model of ``gan.models()`` (G, D, and a variant's own, e.g. InfoGAN's Q as ``auxiliary``)."""
+    found = {name: model_fingerprint(model) for name, model in gan.models().items()}
+    return {**found, "d_optimizer": optimizer_fingerprint(gan.d_optimizer),
+            "g_optimizer": optimizer_fingerprint(gan.g_optimizer), "data": data_fingerprint(stream)}
 
 
 def _first_difference(saved, here, where=""):
@@ -488,20 +272,22 @@ def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
 
     ``plan``: the fit's arguments (start, total, batch_size, n_data, sampler); ``stream``: its data stream
     (shuffled order and position); ``hooks``: those with a state are saved in order. The run's id and
-    fingerprint come from ``gan._checkpoint_run`` (``begin_run``); only that run's checkpoints are removed.
+    fingerprint come from the trainer's state (``gan.state_dict()["run"]``, from ``begin_run``); only that
+    run's checkpoints are removed.
     """
     import keras  # here, so that reading and writing checkpoint files needs NumPy only
 
-    if getattr(gan, "_checkpoint_run", None) is None:  # called outside fit: a run of its own
-        gan._checkpoint_run = {"run": uuid.uuid4().hex, "fingerprint": fingerprint(gan, stream)}
-    run = gan._checkpoint_run
+    state = gan.state_dict()
+    run = state["run"]
+    if run is None:
+        raise ValueError("this GAN trains no checkpointed run: checkpoints are written by fit(checkpoint_dir=...)")
     gan.build_optimizers()
     arrays, names = {}, {}
     for group, variables in gan.variable_groups().items():
         names[group] = [[v.path, list(v.shape)] for v in variables]
         for i, v in enumerate(variables):
             arrays[f"{group}/{i:04d}"] = np.array(keras.ops.convert_to_numpy(v))
-    for key, values in gan.history.items():
+    for key, values in state["history"].items():
         arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
     position = stream.state_dict()
     if position["order"] is not None:
@@ -519,13 +305,13 @@ def save_training_state(gan, folder, keep, plan, stream, hooks, finished):
     meta = {
         "keras": keras.__version__, "backend": keras.backend.backend(), "config": gan.config(),
         "optimizers": {"d_optimizer": type(gan.d_optimizer).__name__, "g_optimizer": type(gan.g_optimizer).__name__},
-        "variables": names, "step": gan.step, "epoch": gan.epoch, "train_seconds": gan.train_seconds,
-        "fit_steps": gan.fit_steps, "rng": gan.rng.bit_generator.state,
+        "variables": names, "step": state["step"], "epoch": state["epoch"], "train_seconds": state["train_seconds"],
+        "fit_steps": state["fit_steps"], "rng": state["rng"],
         "fit": {**plan, "cursor": position["cursor"], "finished": bool(finished)}, "hooks": hook_meta,
         "run": run["run"], "fingerprint": run["fingerprint"],
     }
-    path = write(checkpoint_path(folder, gan.step), arrays, meta)
-    remove_stale(folder, gan.step, keep, run["run"])
+    path = write(checkpoint_path(folder, state["step"]), arrays, meta)
+    remove_stale(folder, state["step"], keep, run["run"])
     return path
 
 
@@ -545,7 +331,7 @@ def read_training_state(gan, path, plan=None, hooks=None, stream=None):
     arrays, meta = read(path)
     where = f"checkpoint {path} does not fit this GAN"
     config = gan.config()
-    for key, value in meta["config"].items():
+    for key, value in _renamed_config(meta["config"]).items():
         if config.get(key) != value:
             raise CheckpointError(f"{where}: {key} is {value!r} in the checkpoint but {config.get(key)!r} here; {_ADVICE}")
     for name in ("d_optimizer", "g_optimizer"):
@@ -555,7 +341,8 @@ def read_training_state(gan, path, plan=None, hooks=None, stream=None):
     groups = gan.variable_groups()
     model_groups = [g for g in groups if not g.endswith("_optimizer")]
     assign = _match_variables(path, meta, arrays, groups, model_groups)
-    current = getattr(gan, "_checkpoint_run", None)
+    here_state = gan.state_dict()
+    current = here_state["run"]
     same_run = current is not None and meta.get("run") is not None and current["run"] == meta["run"]
     ours = {**(current["fingerprint"] if same_run else fingerprint(gan)), "data": data_fingerprint(stream)}
     theirs, note = meta.get("fingerprint"), None
@@ -581,14 +368,24 @@ def read_training_state(gan, path, plan=None, hooks=None, stream=None):
                 "hooks (and monitor setting) as the interrupted run"
             )
     history_keys = sorted(k[len("history/"):] for k in arrays if k.startswith("history/"))
-    if history_keys != sorted(gan.history):
-        raise CheckpointError(f"checkpoint {path} has history keys {history_keys}, expected {sorted(gan.history)}")
-    if meta["rng"].get("bit_generator") != type(gan.rng.bit_generator).__name__:
+    if history_keys != sorted(here_state["history"]):
+        raise CheckpointError(f"checkpoint {path} has history keys {history_keys}, expected "
+                              f"{sorted(here_state['history'])}")
+    if meta["rng"].get("bit_generator") != here_state["rng"]["bit_generator"]:
         raise CheckpointError(f"checkpoint {path} holds a {meta['rng'].get('bit_generator')} state, this GAN uses "
-                              f"{type(gan.rng.bit_generator).__name__}")
+                              f"{here_state['rng']['bit_generator']}")
     gan.build_optimizers()  # only once everything else matches: creates the slots, changes no weight
     assign += _match_variables(path, meta, arrays, gan.variable_groups(), ["d_optimizer", "g_optimizer"])
     return {"path": path, "arrays": arrays, "meta": meta, "assign": assign, "fingerprint": ours, "note": note}
+
+
+# config keys renamed since checkpoints were first written: old name -> new name
+_RENAMED = {"real_label": "real_target", "fake_label": "fake_target"}
+
+
+def _renamed_config(config):
+    """A checkpoint's options under today's names (checkpoints written before 2026-12 say ``real_label``)."""
+    return {_RENAMED.get(key, key): value for key, value in config.items()}
 
 
 def _match_variables(path, meta, arrays, here, groups):
@@ -620,16 +417,32 @@ def _fit_call_text(plan):
     return f"fit({length}, batch_size={plan['batch_size']}) starting at step {plan['start']}"
 
 
+def resume_fit(gan, folder, path, plan, hooks, stream, verbose):
+    """Start a fit's checkpointed run: check checkpoint ``path`` (None: a new run) and ``folder`` (None: no
+    checkpoints) for it, then restore the checkpoint; ``(run, finished)``: the run for the trainer to keep
+    (``begin_run``) and whether the fit that wrote the checkpoint had finished. ``plan["start"]`` becomes the
+    resumed fit's start. Every check comes first: if one fails, nothing is changed."""
+    state = None if path is None else read_training_state(gan, path, plan=plan, hooks=hooks, stream=stream)
+    run = begin_run(gan, folder, state, stream)  # the folder is writable, no other run's checkpoint at stake
+    if state is None:
+        return run, False
+    apply_training_state(gan, state, hooks, stream)
+    plan["start"] = state["meta"]["fit"]["start"]  # differs after an interrupted fit of this same GAN
+    finished = state["meta"]["fit"]["finished"]
+    if verbose:
+        print(f"resumed from {path} at step {state['meta']['step']}" + (" (that fit had finished)" if finished else "")
+              + (f"; {state['note']}" if state["note"] else ""))
+    return run, finished
+
+
 def apply_training_state(gan, state, hooks=(), stream=None):
     """Assign a checked state (from ``read_training_state``) to ``gan``, the hooks' states and the data stream."""
     arrays, meta = state["arrays"], state["meta"]
     for variable, value in state["assign"]:
         variable.assign(value.astype(variable.dtype))
-    gan.step, gan.epoch = int(meta["step"]), int(meta["epoch"])
-    gan.train_seconds, gan.fit_steps = float(meta["train_seconds"]), meta["fit_steps"]
-    gan.rng.bit_generator.state = meta["rng"]
-    gan.history = {k: arrays[f"history/{k}"].tolist() for k in gan.history}
-    gan.stop_training = False
+    history = {k[len("history/"):]: arrays[k].tolist() for k in arrays if k.startswith("history/")}
+    gan.load_state_dict({"step": meta["step"], "epoch": meta["epoch"], "train_seconds": meta["train_seconds"],
+                         "fit_steps": meta["fit_steps"], "rng": meta["rng"], "history": history})
     for i, h in enumerate(stateful(hooks)):
         entry = meta["hooks"][i]
         h.state.load_state_dict({**entry["json"], **{k: arrays[f"hooks/{i}/{k}"] for k in entry["arrays"]}})

@@ -106,3 +106,15 @@ def real_samples(data, sample_shape, batch_size):
     if batch_size > len(data):
         raise ValueError(f"batch_size={batch_size} is larger than the data ({len(data)} samples)")
     return data
+
+
+class SampleError(ValueError):
+    """Bad arguments for sampling, or an unusable model file; the message says which and why."""
+
+
+def seed_value(seed):
+    """The trainer's seed: an integer in [0, 2**32) (Keras seeds its random layers with it)."""
+    value = non_negative_int(seed, "seed")
+    if value >= 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32) (Keras seeds its random layers with it), got {seed}")
+    return value

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .checks import positive_int
-from .settings import DATA_DIR, REPO_ROOT  # noqa: F401  (REPO_ROOT: imported from here by scripts)
+from .environment import DATA_DIR
 
 MNIST_FILENAME = "mnist.npz"
 #: sha256 of the project's ``data/mnist.npz`` (see ``data/MNIST_README.md`` for provenance).
@@ -263,13 +263,19 @@ def scale_images(images, scale="tanh") -> np.ndarray:
     return x * np.float32(2.0) - np.float32(1.0) if scale == "tanh" else x
 
 
-def to_uint8(images) -> np.ndarray:
-    """Generator output in [-1, 1], shape (N, 28, 28[, 1]) -> uint8 (N, 28, 28) in 0..255 (clipped)."""
-    x = np.asarray(images, dtype=np.float32)
+def grey_images(images, dtype=np.float32) -> np.ndarray:
+    """Grey images (N, H, W) or (N, H, W, 1) as an array (N, H, W) of ``dtype``; ValueError for another shape."""
+    x = np.asarray(images, dtype=dtype)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
     if x.ndim != 3:
         raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 1), got {x.shape}")
+    return x
+
+
+def to_uint8(images) -> np.ndarray:
+    """Generator output in [-1, 1], shape (N, 28, 28[, 1]) -> uint8 (N, 28, 28) in 0..255 (clipped)."""
+    x = grey_images(images, np.float32)
     return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 

@@ -1,17 +1,56 @@
-"""What a notebook prints first: its mode, read from the environment, and the software and hardware it runs on.
+"""The environment a notebook runs in: the variables and repository paths gan_utils reads, and the report a
+notebook prints first (its mode, and the software and hardware it runs on).
 
     QUICK = quick_mode()        # GAN_QUICK=1 (or CI=true): short training, loose floors
     print(environment_report(QUICK, train=train_mode()))
 
-The variables (read in ``gan_utils.settings``): ``GAN_QUICK`` (or ``CI``, which CI services set) selects
-quick mode; ``GAN_TRAIN=0`` makes notebooks 02 and 03 load their pretrained generator instead of training one.
+``GAN_QUICK`` (or, if unset, ``CI``, which CI services set): quick mode, short training and loose floors.
+``GAN_TRAIN=0``: notebooks 02, 03, 05 and 06 load their pretrained generator instead of training one.
+``GAN_LONG=1``: notebook 08 covers every held-out digit instead of three (about three times as long).
+``GAN_UTILS_DATA``: the folder with the data files (default: the repository's ``data/``).
+``GAN_FIGURES_DIR``: where figures go (default: the repository's ``figures/``).
+
+Importing this module imports neither NumPy nor Keras (``environment_report`` imports Keras when called).
 """
 
 from __future__ import annotations
 
+import os
 import platform
+from pathlib import Path
 
-from .settings import long_mode, quick_mode, train_mode  # noqa: F401  (imported from here by the notebooks)
+#: The repository: the folder that holds ``gan_utils/``, ``data/`` and ``figures/``.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Folder with the project's data files; override with the environment variable GAN_UTILS_DATA.
+DATA_DIR = Path(os.environ.get("GAN_UTILS_DATA", REPO_ROOT / "data"))
+
+_TRUE = ("1", "true", "yes")
+_FALSE = ("0", "false", "no")
+
+
+def quick_mode(environ=None) -> bool:
+    """True when ``GAN_QUICK`` (or, if it is unset, ``CI``) is 1, true or yes (any case)."""
+    env = os.environ if environ is None else environ
+    return env.get("GAN_QUICK", env.get("CI", "")).strip().lower() in _TRUE
+
+
+def train_mode(environ=None) -> bool:
+    """False when ``GAN_TRAIN`` is 0, false or no (any case): load the pretrained generator instead."""
+    env = os.environ if environ is None else environ
+    return env.get("GAN_TRAIN", "1").strip().lower() not in _FALSE
+
+
+def long_mode(environ=None) -> bool:
+    """True when ``GAN_LONG`` is 1, true or yes (any case): the longer, complete version of a notebook's study."""
+    env = os.environ if environ is None else environ
+    return env.get("GAN_LONG", "").strip().lower() in _TRUE
+
+
+def figures_root(environ=None) -> Path:
+    """Where figures go: ``$GAN_FIGURES_DIR`` or the repository's ``figures/``; ``quick/`` below it in quick mode."""
+    env = os.environ if environ is None else environ
+    root = Path(env.get("GAN_FIGURES_DIR", REPO_ROOT / "figures"))
+    return root / "quick" if quick_mode(env) else root
 
 
 def visible_gpus() -> list[str]:
@@ -37,7 +76,7 @@ def visible_gpus() -> list[str]:
 def environment_report(quick, train=None) -> str:
     """Three lines: Python, Keras and its backend (with TensorFlow's version); the GPUs; the mode.
 
-    ``train`` (notebooks 02 and 03) adds whether the notebook trains or loads its pretrained generator.
+    ``train`` (notebooks 02, 03, 05 and 06) adds whether the notebook trains or loads its pretrained generator.
     """
     import keras
 
@@ -53,6 +92,3 @@ def environment_report(quick, train=None) -> str:
     if train is not None:
         mode += "; TRAIN: train the models" if train else "; TRAIN = False: load the pretrained generator"
     return "\n".join((versions, hardware, mode))
-
-
-describe = environment_report  # the name notebooks used before 2026-12

@@ -1,50 +1,31 @@
 """The game D and G play: what D is trained to output, and what G is trained to make D say.
 
-``gan_utils.training.GAN`` runs the same two steps for every GAN (D on a real and a fake batch with
-``D.trainable = True``; G through the combined model D(G(z)) with ``D.trainable = False``). A ``Game``
-supplies what differs between GAN variants, through five methods and nothing else:
+``gan_utils.training.GAN`` runs the two steps (D on a real and a fake batch with ``D.trainable = True``;
+G through the combined model D(G(z)) with ``D.trainable = False``). A ``Game`` is what a loss is, and
+nothing else:
 
-* ``d_loss()`` and ``g_loss()``: the Keras losses D and the combined model are compiled with (one per
-  output, as a list, when D has extra heads);
+* ``d_loss()`` and ``g_loss()``: the Keras losses D and the combined model are compiled with;
 * ``d_targets(n, rng)``: D's targets for a real and a fake batch, ``(real_targets, fake_targets)``, each
-  (n, 1) float32, drawn from the trainer's generator ``rng`` when they are random (``constant_targets``
-  False), so a seeded run stays reproducible;
-* ``g_targets(n)``: the combined model's targets, what G wants D to say about its fakes;
-* ``head_targets(step, inputs)``: targets for D's extra output heads (an auxiliary classifier, a code
-  predictor) in the ``"real"``, ``"fake"`` and ``"generator"`` steps, from the inputs of that step's model
-  (``x``, ``[x, labels]``, ``z`` or ``[z, labels]``); none by default;
-* ``d_step_model(D)``, only for a game with ``one_call_d_step``: a model ``[real, fake] -> [D(real),
-  D(fake)]`` that D's step trains in one call, for a loss that needs both batches at once (WGAN-GP);
+  (n, 1), drawn from the trainer's generator ``rng`` when they are random, so a seeded run stays
+  reproducible; ``g_targets(n)``: the combined model's targets, what G wants D to say about its fakes;
+* ``sample_latent(n, latent_dim, rng, distribution)`` and ``check_latent_dim``: G's latent vectors (a game
+  whose latent vector holds codes, InfoGAN's, draws them here);
+* ``equilibrium()``: D's output and the losses when G has matched the data (None for a critic's score);
 * ``check_output(shape)`` and ``output_activation_problem(name)``: refuse a D whose real/fake output does
-  not fit the loss (its shape; its last activation, e.g. logits under binary cross-entropy); and
-  ``config()``, the options a checkpoint must agree with.
+  not fit the loss (its shape; its last activation, e.g. logits under binary cross-entropy);
+* ``config()``: the options a checkpoint must agree with.
 
 Today's options are all one game, ``BinaryCrossEntropyGame``: the non-saturating and the minimax generator
-loss, one- and two-sided label smoothing, soft targets drawn in a range, and noisy (flipped) targets.
-Other parts of a GAN variant plug in without the trainer knowing about them:
+loss, one- and two-sided label smoothing, soft targets drawn in a range, and noisy (flipped) targets. The
+Wasserstein critic's game is ``gan_utils.wgan.WassersteinGame``, InfoGAN's ``gan_utils.infogan.InfoGANGame``.
 
-* *instance noise* is a trainer option (noise on both of D's inputs in its step, an ``InstanceNoise`` layer
-  before D in the combined model);
-* *conditional models* take ``[x, labels]`` and ``[z, labels]`` (``GAN(num_classes=K)``);
-* *weight constraints* (weight clipping) are Keras ``kernel_constraint`` arguments of D's layers: the
-  optimizer applies them after every update on every backend, i.e. in D's step only;
-* *a penalty on D* is a layer inside D that calls ``add_loss`` only when ``training and self.trainable``
-  (``gan_utils.layers.OutputPenalty``): D's step pays it, G's step (D frozen) does not;
-* *a critic without a sigmoid* is a game whose ``output_activation_problem`` refuses a sigmoid;
-* *a latent vector with codes* (InfoGAN) is a game whose ``sample_latent`` draws them; *a network that reads G's
-  output* besides D (InfoGAN's Q, sharing D's body) is ``GAN(..., auxiliary=Q)`` with a game whose
-  ``auxiliary_outputs`` is 1: Q's output joins the combined model's, its targets come from
-  ``head_targets("generator", z)``, and ``D.trainable = False`` keeps the layers Q shares with D frozen in G's
-  step (``gan_utils.infogan.InfoGANGame``);
-* *a D that is a classifier* (Salimans et al.'s semi-supervised GAN: K class logits, "real" their logsumexp, a
-  labelled batch in D's step, G trained by feature matching) changes the two steps themselves:
-  ``gan_utils.semi_supervised.SemiSupervisedGAN`` subclasses the trainer, overrides D's and G's step and
-  ``_compile_models``, and keeps ``fit``, hooks, history and checkpoints.
-
-**A new game plugs in** by subclassing ``Game``. The Wasserstein critic (Arjovsky et al. 2017) is
-``WassersteinGame`` below: ``wasserstein_loss`` (mean of target x score) with targets -1 for real and +1 for
-fake samples, and -1 for G's fakes in G's step; D ends in a linear unit; ``GAN(G, D, game=WassersteinGame(),
-d_steps=5)`` gives n_critic = 5, and clipping D's weights with ``kernel_constraint`` keeps it Lipschitz.
+What is not a loss is not a game. Instance noise is a trainer option; conditional models take
+``[x, labels]`` (``GAN(num_classes=K)``); weight clipping is a Keras ``kernel_constraint`` on D's layers
+(applied after D's updates only); a penalty D pays in its own step only is a layer that calls ``add_loss``
+when ``training and self.trainable`` (``gan_utils.layers.OutputPenalty``). A variant that changes the steps
+themselves — a critic step on real and fake at once (WGAN-GP), a second network reading G's output
+(InfoGAN's Q), a D that is a classifier (the semi-supervised GAN) — is a subclass of the trainer that
+overrides its public steps (``build_models``, ``d_step``, ``g_step``).
 """
 
 from __future__ import annotations
@@ -52,8 +33,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .checks import as_number, non_negative_int, one_of, probability_target
-from .losses import minimax_generator_loss, wasserstein_loss
+from keras import ops
+
+from .checks import one_of, probability_target
+from .losses import minimax_generator_loss
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 Z_DISTRIBUTIONS = ("normal", "uniform")
@@ -71,17 +54,6 @@ def sample_z(n, latent_dim, rng, distribution="normal") -> np.ndarray:
 class Game:
     """The parts of a GAN's objective that the trainer asks for; see the module docstring."""
 
-    #: the trainer may convert the targets to tensors once per fit (they never change between steps)
-    constant_targets = True
-    #: how many output heads D has besides its real/fake output
-    extra_heads = 0
-    #: D outputs the probability of "real" (the monitor's "D wins" and "fakes rejected" checks read it so)
-    probability_output = True
-    #: D's step is one call of ``d_step_model(D)`` on [real, fake] instead of one call per batch
-    one_call_d_step = False
-    #: how many outputs the GAN's ``auxiliary`` model has (InfoGAN's Q: 1); 0: the game takes none
-    auxiliary_outputs = 0
-
     def d_loss(self):
         raise NotImplementedError
 
@@ -93,10 +65,6 @@ class Game:
 
     def g_targets(self, n):
         raise NotImplementedError
-
-    def head_targets(self, step, inputs):
-        """Targets of D's extra heads in ``step`` ("real", "fake" or "generator"): a list, one per head."""
-        return []
 
     def equilibrium(self):
         """D's output and the three losses when G has matched the data (p_g = p_data), as a dict with keys
@@ -111,16 +79,6 @@ class Game:
 
     def check_latent_dim(self, latent_dim):
         """Raise ValueError if G's latent size does not fit the game (a game with codes needs room for them)."""
-
-    def d_step_model(self, discriminator):
-        """The model D's step trains when ``one_call_d_step`` is True (else D itself, on a real then a fake batch).
-
-        A game returns a model ``[real, fake] -> [D(real), D(fake)]`` built around D, with outputs named
-        ``"real"`` and ``"fake"``, when its loss needs both batches at once (WGAN-GP's penalty on points
-        between them). The trainer compiles it with D's optimizer and D's loss on each output, and D's
-        step becomes one ``train_on_batch([real, fake], [real_targets, fake_targets])``.
-        """
-        raise NotImplementedError
 
     def check_output(self, shape):
         """Raise ValueError if D's real/fake output of shape ``shape`` (without the batch) does not fit the loss."""
@@ -147,23 +105,22 @@ class BinaryCrossEntropyGame(Game):
         flip_prob: probability that each of D's targets is swapped ("noisy labels").
     """
 
-    def __init__(self, generator_loss="non_saturating", real_target=1.0, fake_target=0.0, flip_prob=0.0,
-                 names=("real_target", "fake_target")):
+    def __init__(self, generator_loss="non_saturating", real_target=1.0, fake_target=0.0, flip_prob=0.0):
         self.generator_loss = one_of(generator_loss, GENERATOR_LOSSES, "generator_loss")
-        self.real_target = probability_target(real_target, names[0])
-        self.fake_target = probability_target(fake_target, names[1])
+        self.real_target = probability_target(real_target, "real_target")
+        self.fake_target = probability_target(fake_target, "fake_target")
         self.flip_prob = float(flip_prob)
         if not 0.0 <= self.flip_prob < 0.5:
             raise ValueError(f"flip_prob must be in [0, 0.5), got {flip_prob}")
         real_mean, fake_mean = np.mean(self.real_target), np.mean(self.fake_target)
         if real_mean <= fake_mean:
             raise ValueError(
-                f"{names[0]}={real_target!r} is not above {names[1]}={fake_target!r}: D would learn to call real "
+                f"real_target={real_target!r} is not above fake_target={fake_target!r}: D would learn to call real "
                 "samples fake (swapped targets?). Real targets are high (1, or 0.9 with label smoothing), "
                 "fake targets low (0); for noisy labels use flip_prob")
-        self.constant_targets = not (
-            isinstance(self.real_target, tuple) or isinstance(self.fake_target, tuple) or self.flip_prob
-        )
+        # D's targets drawn per step (soft or flipped labels); else constant
+        self.random_targets = isinstance(self.real_target, tuple) or isinstance(self.fake_target, tuple) or bool(self.flip_prob)
+        self._constant = {}  # constant targets as tensors, per batch size: converted once (~60 us a call saved)
 
     def d_loss(self):
         return keras.losses.BinaryCrossentropy()
@@ -178,6 +135,11 @@ class BinaryCrossEntropyGame(Game):
         return np.full((n, 1), value, dtype=np.float32)
 
     def d_targets(self, n, rng):
+        if not self.random_targets:
+            if n not in self._constant:
+                self._constant[n] = tuple(ops.convert_to_tensor(self._fill(t, n, rng)) for t in
+                                          (self.real_target, self.fake_target))
+            return self._constant[n]
         real_targets = self._fill(self.real_target, n, rng)  # real_target < 1: one-sided label smoothing
         fake_targets = self._fill(self.fake_target, n, rng)
         if self.flip_prob:
@@ -216,67 +178,16 @@ class BinaryCrossEntropyGame(Game):
                 "end D with a sigmoid, e.g. layers.Dense(1, activation=\"sigmoid\")")
 
     def config(self):
-        # The key names are those of checkpoints written before games existed, so those still load.
-        return {"generator_loss": self.generator_loss, "real_label": self.real_target,
-                "fake_label": self.fake_target, "flip_prob": self.flip_prob}
+        return {"generator_loss": self.generator_loss, "real_target": self.real_target,
+                "fake_target": self.fake_target, "flip_prob": self.flip_prob}
 
 
-class WassersteinGame(Game):
-    """The Wasserstein GAN's game: a critic with a linear output, ``wasserstein_loss``, targets -1 (real) / +1 (fake).
-
-    The critic minimises E[f(fake)] - E[f(real)]; G minimises -E[f(G(z))]. The critic must be kept
-    (about) 1-Lipschitz: by the model (weight clipping with ``gan_utils.layers.WeightClip`` as a
-    ``kernel_constraint``, or ``gan_utils.layers.SpectralNormalization``), or by the game:
-    ``gradient_penalty=lambda`` (WGAN-GP, Gulrajani et al. 2017; lambda = 10 in the paper) trains the
-    critic in one call on ``[real, fake]`` through ``gan_utils.penalty.GradientPenalty``, which adds
-    lambda * mean (||grad D(x_hat)|| - 1)^2 at x_hat = eps real + (1 - eps) fake, eps ~ U[0, 1] per
-    example (``seed`` seeds eps). The penalty needs an input gradient, implemented for the TensorFlow
-    and JAX backends.
-    """
-
-    probability_output = False  # an unbounded score
-
-    def __init__(self, gradient_penalty=None, seed=0):
-        if gradient_penalty is not None:
-            from .penalty import check_gradient_backend
-
-            value = as_number(gradient_penalty)
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"gradient_penalty must be a finite number >= 0 (lambda; 10 in WGAN-GP) or None, "
-                                 f"got {gradient_penalty!r}")
-            check_gradient_backend("WassersteinGame(gradient_penalty=...)")
-            gradient_penalty = value
-        self.gradient_penalty = gradient_penalty
-        self.seed = non_negative_int(seed, "seed")
-        self.one_call_d_step = gradient_penalty is not None  # the penalty needs real and fake in one step
-
-    def d_step_model(self, discriminator):
-        from .penalty import GradientPenalty
-
-        shape = tuple(discriminator.inputs[0].shape[1:])
-        real, fake = keras.Input(shape, name="real_input"), keras.Input(shape, name="fake_input")
-        real_score, fake_score = GradientPenalty(discriminator, self.gradient_penalty, seed=self.seed,
-                                                 name="gradient_penalty")([real, fake])
-        outputs = [keras.layers.Identity(name="real")(real_score), keras.layers.Identity(name="fake")(fake_score)]
-        return keras.Model([real, fake], outputs, name="critic_step")
-
-    def config(self):
-        return {"game": "WassersteinGame", "gradient_penalty": self.gradient_penalty}
-
-    def d_loss(self):
-        return wasserstein_loss
-
-    def g_loss(self):
-        return wasserstein_loss
-
-    def d_targets(self, n, rng):
-        return -np.ones((n, 1), np.float32), np.ones((n, 1), np.float32)
-
-    def g_targets(self, n):
-        return -np.ones((n, 1), np.float32)
-
-    def output_activation_problem(self, activation):
-        if activation in ("sigmoid", "tanh", "softmax"):
-            return (f"ends with a {activation} activation, but a Wasserstein critic outputs an unbounded score: "
-                    "end it with a linear unit, layers.Dense(1)")
-        return None
+def game_from_options(game, generator_loss, real_target, fake_target, flip_prob):
+    """The game: the one given, or binary cross-entropy with the target options."""
+    if game is None:
+        return BinaryCrossEntropyGame(generator_loss, real_target, fake_target, flip_prob)
+    if not isinstance(game, Game):
+        raise TypeError(f"game must be a gan_utils.games.Game, got {type(game).__name__}")
+    if (generator_loss, real_target, fake_target, flip_prob) != ("non_saturating", 1.0, 0.0, 0.0):
+        raise ValueError("with game=..., set the loss and the targets on the game, not on GAN(...)")
+    return game

@@ -3,8 +3,9 @@
 G's latent vector is ``[noise (noise_dim), one-hot categorical code (categories), continuous codes
 (continuous)]``: the noise is N(0, 1), the categorical code c1 uniform over ``categories`` values, the
 continuous codes U(-1, 1). The GAN's auxiliary model Q (``GAN(..., auxiliary=Q)``) shares D's body and
-outputs ``categories`` logits followed by ``continuous`` means. In G's step the combined model's outputs are
-``[D(G(z, c)), Q(G(z, c))]`` and its loss adds, to G's usual loss,
+outputs ``categories`` logits followed by ``continuous`` means. ``InfoGAN(G, D, Q, game=InfoGANGame(...))`` is the
+trainer: in G's step the combined model's outputs are ``[D(G(z, c)), Q(G(z, c))]`` and its loss adds, to G's
+usual loss,
 
     categorical_weight * CE(c1, Q(G(z, c))) + continuous_weight * 0.5 * ||c_cont - mu(G(z, c))||^2
 
@@ -25,8 +26,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from .checks import as_number, positive_int
+from . import model_checks
+from .checks import as_number, keras_model, positive_int
 from .games import BinaryCrossEntropyGame, sample_z
+from .losses import BatchMeanOutput
+from .training import GAN
 
 
 @keras.saving.register_keras_serializable(package="gan_utils")
@@ -74,8 +78,6 @@ class InfoGANGame(BinaryCrossEntropyGame):
         generator_loss, real_target, fake_target, flip_prob: as ``BinaryCrossEntropyGame``.
     """
 
-    auxiliary_outputs = 1
-
     def __init__(self, noise_dim=62, categories=10, continuous=2, categorical_weight=1.0, continuous_weight=0.1,
                  generator_loss="non_saturating", real_target=1.0, fake_target=0.0, flip_prob=0.0):
         super().__init__(generator_loss, real_target, fake_target, flip_prob)
@@ -104,10 +106,9 @@ class InfoGANGame(BinaryCrossEntropyGame):
         return [super().g_loss(), InfoLoss(self.categories, self.continuous, self.categorical_weight,
                                            self.continuous_weight)]
 
-    def head_targets(self, step, inputs):
-        if step != "generator":
-            return []  # D's steps: D alone, no code to read
-        return [inputs[:, self.noise_dim:]]  # Q's targets: the codes G was given (one-hot, continuous)
+    def code_targets(self, z):
+        """Q's targets in G's step: the codes G was given (one-hot categorical, continuous), from z (n, latent_dim)."""
+        return z[:, self.noise_dim:]
 
     def make_latent(self, noise, codes, continuous=None):
         """G's latent vectors from their parts: noise (n, noise_dim), categorical codes ints (n,) in
@@ -145,3 +146,75 @@ class InfoGANGame(BinaryCrossEntropyGame):
         return {**super().config(), "infogan": {
             "noise_dim": self.noise_dim, "categories": self.categories, "continuous": self.continuous,
             "categorical_weight": self.categorical_weight, "continuous_weight": self.continuous_weight}}
+
+
+def _check_q(q_network, generator, discriminator, sample_shape):
+    """Q against G's output and D's layers: one input (G's output), one output, a head of its own."""
+    q_network = keras_model(q_network, "q_network")
+    inputs, outputs = model_checks.model_io(q_network, "q_network")
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != sample_shape:
+        raise ValueError(f"Q must take one input, G's output of shape {sample_shape}; it takes "
+                         f"{[tuple(t.shape[1:]) for t in inputs]}")
+    if len(outputs) != 1:
+        raise ValueError(f"Q has {len(outputs)} outputs but InfoGAN needs one: [categorical logits, continuous means]")
+    if q_network is discriminator or q_network is generator:
+        raise ValueError("Q must be its own model (InfoGAN's Q: D's body plus its own head)")
+    model_checks.check_distinct(generator, q_network, "Q")
+    d_layers = {id(layer) for layer in model_checks.sublayers(discriminator)}
+    if all(id(layer) in d_layers for layer in model_checks.sublayers(q_network) if layer.weights):
+        raise ValueError("every weight of Q belongs to D, so G's step (D frozen) could not train it: give Q a head "
+                         "of its own on D's body")
+    return q_network
+
+
+class InfoGAN(GAN):
+    """InfoGAN through ``train_on_batch``: ``GAN`` whose G step also trains Q to read the codes back.
+
+    Args:
+        generator: z -> image, z laid out as the game's ``[noise, one-hot c1, continuous codes]``.
+        discriminator: image -> (1,) probability of "real" (D's body and its real/fake head).
+        q_network: image -> (categories + continuous,): Q, D's body plus a head of its own (its logits for c1,
+            then the continuous codes' means).
+        game: an ``InfoGANGame`` (the latent layout and the information term's weights).
+        Every other keyword: as ``GAN`` (unconditional only).
+
+    D's step is the plain GAN's (D on real, then on fakes). G's step trains the combined model
+    ``z -> [D(G(z)), Q(G(z))]`` with D frozen on G's loss plus the information term, so it moves G and Q's
+    own head; ``D.trainable = False`` is recursive, so the layers Q shares with D stay frozen there.
+    """
+
+    def __init__(self, generator, discriminator, q_network, *, game, **options):
+        if not isinstance(game, InfoGANGame):
+            raise TypeError(f"game must be a gan_utils.infogan.InfoGANGame, got {type(game).__name__}")
+        self.q_network = q_network
+        super().__init__(generator, discriminator, game=game, **options)
+
+    def check_variant(self):
+        super().check_variant()
+        if self.conditional:
+            raise ValueError("InfoGAN's codes replace the labels: pass num_classes=None")
+        self.q_network = _check_q(self.q_network, self.generator, self.discriminator, self.sample_shape)
+
+    def build_models(self):
+        """D's step model: D itself; G's: z -> [D(G(z)), Q(G(z))] (Q reads G's image itself)."""
+        z = keras.Input((self.latent_dim,), name="z")
+        fake = self.generator(z)
+        d_in = self.noise_layer(fake) if self.noise_layer is not None else fake
+        combined = keras.Model(z, [self.discriminator(d_in), self.q_network(fake)], name="combined")
+        self.compile_step_models(self.discriminator, combined, d_loss=self.game.d_loss(), g_loss=self.game.g_loss(),
+                                 d_metrics=[BatchMeanOutput()])
+
+    def g_step(self, n, real=None):
+        """One update of G and Q's head on G's loss plus lambda * the information term, D (and Q's body) frozen."""
+        z = self.sample_z(n, self.rng)
+        return {"g_loss": self.update_generator(z, [self.generator_targets(n), self.game.code_targets(z)])}
+
+    def models(self):
+        return {**super().models(), "auxiliary": self.q_network}
+
+    def variable_groups(self):
+        groups = super().variable_groups()
+        own = {id(v) for v in self.discriminator.variables}
+        q_own = [v for v in self.q_network.variables if id(v) not in own]  # Q's head (its body is D's)
+        optimizers = {k: groups.pop(k) for k in ("d_optimizer", "g_optimizer")}
+        return {**groups, "auxiliary": q_own, **optimizers}

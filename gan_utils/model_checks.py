@@ -154,23 +154,47 @@ def check_data_range(data, generator, name="data"):
             ModelWarning, stacklevel=3)
 
 
-class TrainableLayers:
-    """Freeze and unfreeze D while keeping the layers the user froze on purpose frozen.
+def check_models(generator, discriminator, d_optimizer, g_optimizer, num_classes):
+    """Everything about the models and optimizers that Keras would accept and train on silently."""
+    check_distinct(generator, discriminator)
+    if d_optimizer is not None and d_optimizer is g_optimizer:
+        raise ValueError("d_optimizer and g_optimizer are the same object; Keras 3 cannot share one optimizer "
+                         "between two models: pass two instances")
+    for optimizer, name in ((d_optimizer, "d_optimizer"), (g_optimizer, "g_optimizer")):
+        if optimizer is not None:
+            check_optimizer(optimizer, name)
+    if num_classes is not None:
+        for model, name in ((generator, "generator"), (discriminator, "discriminator")):
+            check_embeddings(model, name, num_classes)
+    warn_batchnorm(discriminator)
 
-    ``D.trainable = True`` is recursive in Keras 3: it would also unfreeze a pretrained layer the
-    user froze. This remembers which layers were frozen when the GAN was built and re-freezes
-    exactly those after every unfreeze.
-    """
 
-    def __init__(self, model):
-        self.model = model
-        self.model_trainable = model.trainable
-        self.frozen = [layer for layer in sublayers(model) if not layer.trainable]
+def model_shapes(generator, discriminator, conditional, game):
+    """(latent_dim, sample_shape) of G and D after checking that they fit each other and the game."""
+    n_in = 2 if conditional else 1
+    kind = "conditional (num_classes is set)" if conditional else "unconditional"
+    for model, name, what in ((generator, "generator", "[z, label]"), (discriminator, "discriminator", "[sample, label]")):
+        model_io(model, name)
+        if len(model.inputs) != n_in:
+            raise ValueError(
+                f"the {name} has {len(model.inputs)} input(s) but a {kind} GAN needs {what if conditional else 'one'}; "
+                + ("pass num_classes=None" if conditional else "pass num_classes=K for a conditional GAN"))
+    z_shape = tuple(generator.inputs[0].shape[1:])
+    if len(z_shape) != 1 or z_shape[0] is None:
+        raise ValueError(f"the generator's z input must have shape (latent_dim,), got {z_shape}")
+    sample_shape = tuple(generator.outputs[0].shape[1:])
+    d_shape = tuple(discriminator.inputs[0].shape[1:])
+    if sample_shape != d_shape:
+        raise ValueError(f"the generator's output shape {sample_shape} does not match the discriminator's "
+                         f"input shape {d_shape}")
+    game.check_output(discriminator.outputs[0].shape[1:])
+    check_discriminator_output(game, generator, discriminator)
+    game.check_latent_dim(int(z_shape[0]))
+    return int(z_shape[0]), sample_shape
 
-    def unfreeze(self):
-        self.model.trainable = self.model_trainable
-        for layer in self.frozen:  # parents before children: the user's flags, exactly
-            layer.trainable = False
 
-    def freeze(self):
-        self.model.trainable = False
+def check_trainable(generator, discriminator):
+    """Both models must have trainable weights, or one of them could not learn."""
+    for model, name in ((discriminator, "discriminator"), (generator, "generator")):
+        if not model.trainable_weights:
+            raise ValueError(f"the {name} has no trainable weights; it could not learn")

@@ -183,7 +183,7 @@ class Monitor:
         last = (h["d_loss_real"][-1], h["d_loss_fake"][-1], h["g_loss"][-1])
         if not all(math.isfinite(v) for v in last):  # cheap checks, every step: plain Python on floats
             self._warn(gan, "nan", f"losses D real {last[0]}, D fake {last[1]}, G {last[2]}")
-        if len(h["step"]) >= w and getattr(gan.game, "probability_output", True):  # D's output is a probability
+        if len(h["step"]) >= w and gan.game.equilibrium() is not None:  # D's output is a probability
             d_loss = (sum(h["d_loss_real"][-w:]) + sum(h["d_loss_fake"][-w:])) / w
             if d_loss < self.d_loss_floor:
                 self._warn(gan, "d_wins", f"mean D loss over the last {w} steps is {d_loss:.4f}")
@@ -305,3 +305,10 @@ def monitor_hooks(monitor, default, hooks):
     elif monitor is True:
         monitor = default or Monitor()
     return [monitor.hook()] if monitor else []
+
+
+def monitor_option(monitor):
+    """The ``monitor`` argument of ``GAN``: True (a default ``Monitor``), False (None) or a ``Monitor``."""
+    if not isinstance(monitor, (bool, Monitor)):
+        raise TypeError(f"monitor must be True, False or a gan_utils.monitor.Monitor, got {type(monitor).__name__}")
+    return Monitor() if monitor is True else (monitor or None)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .files import atomic_write
-from .settings import figures_root
+from .environment import figures_root
 
 _PNG_METADATA = {"Software": None}  # no version string: same bytes across matplotlib patch releases
 

@@ -14,8 +14,8 @@ intermediate layer of D on real and on fake images, through a combined model ``z
 whose D layers are frozen (``D.trainable = False`` is recursive: the classifier and the feature model are
 D's layers, so they freeze with it).
 
-``SemiSupervisedGAN`` is ``gan_utils.training.GAN`` with these two steps; ``fit``, the history, hooks and
-checkpoints are the trainer's own. Also here: the pieces a semi-supervised lab measures with —
+``SemiSupervisedGAN`` is ``gan_utils.training.GAN`` with these two steps (it overrides ``build_models``,
+``d_step`` and ``g_step``); ``fit``, the history, hooks and checkpoints are the trainer's own. Also here: the pieces a semi-supervised lab measures with —
 ``labelled_subset`` (k labelled examples per class, drawn from a seed), ``shift_images`` (the baseline's
 augmentation), ``LinearProbe`` (multinomial logistic regression on frozen features, its L2 weight chosen by
 cross-validation on the labelled examples only) and ``export_classifier`` (the class probabilities as a
@@ -32,10 +32,10 @@ from keras import layers, ops
 from scipy.optimize import minimize
 
 from . import model_checks
+from .batches import predict_in_batches
 from .checks import as_number, keras_model, positive_int
 from .games import BinaryCrossEntropyGame
 from .losses import BatchMeanOutput
-from .model_checks import TrainableLayers
 from .training import GAN
 
 NUM_CLASSES = 10
@@ -159,7 +159,6 @@ class SemiSupervisedGAN(GAN):
         if self.labelled_batch > len(self.labelled_x):
             raise ValueError(f"labelled_batch={labelled_batch} is more than the {len(self.labelled_x)} labelled "
                              "images; draw at most as many as there are")
-        self._last_real = None
         super().__init__(generator, discriminator, game=self.game_weights, d_optimizer=d_optimizer,
                          g_optimizer=g_optimizer, z_distribution=z_distribution, seed=seed, monitor=monitor)
         self.history.update(labelled_loss=[], labelled_accuracy=[])
@@ -179,7 +178,7 @@ class SemiSupervisedGAN(GAN):
                              "keras.Model(classifier.inputs, classifier.get_layer(name).output)): G matches what D sees")
         return features
 
-    def _compile_models(self):
+    def build_models(self):
         """D's step model [labelled, unlabelled, fake] -> [logits, D(unlabelled), D(fake)]; G's model z -> f(G(z))."""
         D, game = self.discriminator, self.game_weights
         shape = D.inputs[0].shape[1:]
@@ -187,73 +186,49 @@ class SemiSupervisedGAN(GAN):
         outputs = {"labelled": layers.Identity(name="labelled")(self.classifier(labelled)),
                    "real": layers.Identity(name="real")(D(unlabelled)),
                    "fake": layers.Identity(name="fake")(D(fake))}
-        self.d_model = keras.Model([labelled, unlabelled, fake], outputs, name="sgan_d_step")
-        if not D.trainable:
-            D.trainable = True
-        self.d_layers = TrainableLayers(D)
-        import weakref
-        D._gan_utils_owner = weakref.ref(self)
+        d_model = keras.Model([labelled, unlabelled, fake], outputs, name="sgan_d_step")
+        z = keras.Input((self.latent_dim,), name="z")
+        feature_matching = keras.Model(z, self.features(self.generator(z)), name="feature_matching")
         bce = keras.losses.BinaryCrossentropy()
-        self.d_model.compile(
-            optimizer=self.d_optimizer,
-            loss={"labelled": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "real": bce, "fake": bce},
-            loss_weights={"labelled": game.labelled_weight, "real": game.unlabelled_weight,
-                          "fake": game.unlabelled_weight},
-            metrics={"labelled": ["accuracy"], "real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]})
-        self.noise_layer = None
-        z = keras.Input((self.generator.inputs[0].shape[-1],), name="z")
-        self.combined = keras.Model(z, self.features(self.generator(z)), name="feature_matching")
-        self.d_layers.freeze()
-        self.combined.compile(optimizer=self.g_optimizer, loss=game.g_loss())
-        self.d_layers.unfreeze()
-        self.build_optimizers()
+        self.compile_step_models(
+            d_model, feature_matching,
+            d_loss={"labelled": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "real": bce, "fake": bce},
+            d_loss_weights={"labelled": game.labelled_weight, "real": game.unlabelled_weight,
+                            "fake": game.unlabelled_weight},
+            d_metrics={"labelled": ["accuracy"], "real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]},
+            g_loss=game.g_loss())
+
+    def d_step(self, real, labels=None):
+        """One D update on a labelled batch, the unlabelled batch ``real`` and as many fresh fakes."""
+        n = len(real)
+        pick = self.rng.choice(len(self.labelled_x), self.labelled_batch, replace=False)
+        real_targets, fake_targets = self.game.d_targets(n, self.rng)
+        fake, _, _ = self.fakes(n)  # G in inference mode
+        logs = self.update_discriminator(
+            [self.labelled_x[pick], real, fake],
+            {"labelled": self.labelled_y[pick], "real": real_targets, "fake": fake_targets})
+        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
+                "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"],
+                "labelled_loss": logs["labelled_loss"], "labelled_accuracy": logs["labelled_accuracy"]}
+
+    def g_step(self, n, real=None):
+        """One G update by feature matching against the real batch ``real`` (the one D's step just saw), D frozen."""
+        if real is None:
+            raise ValueError("G's step matches the features of a real batch: pass the batch D's step saw, "
+                             "train_generator(n, real=batch)")
+        # the real batch's features as D computes them in training (its noise and Dropout on), like the fakes'
+        real_mean = np.mean(ops.convert_to_numpy(self.features(real, training=True)), axis=0)
+        feature_targets = np.broadcast_to(real_mean, (n, real_mean.shape[-1]))
+        return {"g_loss": self.update_generator(self.sample_z(n, self.rng), feature_targets)}
 
     def variable_groups(self):
         groups = super().variable_groups()
-        groups.pop("d_step_model", None)  # D's step model owns no variable of its own
+        groups.pop("d_step_model", None)  # D's step model's own variables are its metrics' only
         return groups
-
-    def _d_step(self, real, y_real, real_targets, fake_targets, sigma=0.0):
-        """One D update on a labelled batch, the unlabelled batch ``real`` and as many fresh fakes."""
-        rng, n = self.rng, len(real)
-        pick = rng.choice(len(self.labelled_x), self.labelled_batch, replace=False)
-        fake = np.asarray(self.generator.predict_on_batch(self.sample_z(n, rng)))  # G in inference mode
-        self.d_layers.unfreeze()
-        logs = self.d_model.train_on_batch(
-            [self.labelled_x[pick], real, fake],
-            {"labelled": self.labelled_y[pick], "real": real_targets, "fake": fake_targets}, return_dict=True)
-        self._last_real = real
-        self._labelled_logs = (logs["labelled_loss"], logs["labelled_accuracy"])
-        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
-                "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"]}
-
-    def _g_step(self, targets, sigma=0.0):
-        """One G update by feature matching against the last unlabelled batch, D frozen."""
-        if self._last_real is None:
-            raise RuntimeError("G's step matches the features of the last real batch: run a D step first")
-        n = len(targets)
-        # the real batch's features as D computes them in training (its noise and Dropout on), like the fakes'
-        real_mean = np.mean(ops.convert_to_numpy(self.features(self._last_real, training=True)), axis=0)
-        feature_targets = np.broadcast_to(real_mean, (n, real_mean.shape[-1]))
-        z = self.sample_z(n, self.rng)
-        self.d_layers.freeze()  # D's layers (the classifier, the features) frozen: only G moves
-        try:
-            loss = self.combined.train_on_batch(z, feature_targets, return_dict=True)["loss"]
-        finally:
-            self.d_layers.unfreeze()
-        return {"g_loss": loss}
-
-    def _iteration(self, stream, constant_targets, g_targets):
-        record = super()._iteration(stream, constant_targets, g_targets)
-        self.history["labelled_loss"].append(float(self._labelled_logs[0]))
-        self.history["labelled_accuracy"].append(float(self._labelled_logs[1]))
-        return record
 
     def classify(self, x, batch_size=1000):
         """Class probabilities (n, K) of images ``x`` (the fake class removed: softmax of the K logits)."""
-        logits = np.concatenate([np.asarray(self.classifier.predict_on_batch(np.asarray(x[i:i + batch_size], np.float32)))
-                                 for i in range(0, len(x), batch_size)])
-        return softmax(logits)
+        return softmax(predict_in_batches(self.classifier, np.asarray(x, np.float32), batch_size=batch_size))
 
 
 def softmax(logits):

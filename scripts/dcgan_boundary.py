@@ -18,7 +18,7 @@ beside the confidence.
 
     python scripts/dcgan_boundary.py --sampling --drs 6  # also discriminator rejection sampling, Azadi et al.'s rule
 
-``--drs K`` adds the calibrated rule (``gan_utils.sample.discriminator_rejection``: each sample of a pool of K x n
+``--drs K`` adds the calibrated rule (``gan_utils.rejection.discriminator_rejection``: each sample of a pool of K x n
 kept with a probability computed from D's estimate of p_data / p_G) at average acceptances of 90%, 70%, 50% and
 plain rejection sampling.
 """
@@ -35,8 +35,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from gan_utils.data import load_mnist  # noqa: E402
-from gan_utils.metrics import MnistEvaluator, latent_class_changes  # noqa: E402
-from gan_utils.sample import discriminator_rejection, load_generator  # noqa: E402
+from gan_utils.boundary import latent_class_changes  # noqa: E402
+from gan_utils.metrics import MnistEvaluator  # noqa: E402
+from gan_utils.model_io import load_generator  # noqa: E402
+from gan_utils.rejection import discriminator_rejection  # noqa: E402
 
 PRETRAINED = ROOT / "data" / "pretrained"
 REAL_TARGET = 0.9  # notebook 02 trains D towards 0.9 for real images (one-sided label smoothing)

@@ -91,7 +91,8 @@ def measure_codes(path, seed=0, n_pairs=500):
 
     from gan_utils.data import load_mnist
     from gan_utils.infogan import InfoGANGame
-    from gan_utils.metrics import ink_mass, slant_degrees
+    from gan_utils.batches import predict_in_batches
+    from gan_utils.codes import ink_mass, slant_degrees
 
     G = keras.models.load_model(path, compile=False, safe_mode=True)
     game = InfoGANGame()
@@ -105,8 +106,7 @@ def measure_codes(path, seed=0, n_pairs=500):
     for j in range(2):
         continuous = np.zeros((len(codes), 2), np.float32)
         continuous[:, j] = np.tile(values, n_pairs)
-        images = np.concatenate([np.asarray(G.predict_on_batch(z)) for z in
-                                 np.array_split(game.make_latent(noise, codes, continuous), 9)])
+        images = predict_in_batches(G, game.make_latent(noise, codes, continuous), batch_size=n_pairs)  # 9 batches
         for prop, v in (("slant", slant_degrees(images)), ("ink", ink_mass(images))):
             rows = v.reshape(n_pairs, 9)
             rho = np.median([stats.spearmanr(values, r)[0] if np.ptp(r) > 0 else 0.0 for r in rows])
@@ -130,9 +130,11 @@ def main(argv=None):
         tf.config.threading.set_intra_op_parallelism_threads(a.threads)
         tf.config.threading.set_inter_op_parallelism_threads(a.threads)
     from gan_utils.data import load_mnist
-    from gan_utils.infogan import InfoGANGame
-    from gan_utils.metrics import MnistEvaluator, matched_accuracy
-    from gan_utils.training import GAN, Hook
+    from gan_utils.infogan import InfoGAN, InfoGANGame
+    from gan_utils.batches import predict_in_batches
+    from gan_utils.codes import matched_accuracy
+    from gan_utils.metrics import MnistEvaluator
+    from gan_utils.training import Hook
 
     x_train, _ = load_mnist(split="train")  # labels never used: InfoGAN learns without them
     x_test, y_test = load_mnist(split="test")
@@ -142,7 +144,7 @@ def main(argv=None):
     game = InfoGANGame(categorical_weight=a.lambda_cat, continuous_weight=a.lambda_cont, real_target=a.real)
     if a.uniform_noise:
         game.sample_latent = lambda n, dim, rng, dist, f=game.sample_latent: f(n, dim, rng, "uniform")
-    gan = GAN(G, D, game=game, auxiliary=Q, seed=a.seed, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
+    gan = InfoGAN(G, D, Q, game=game, seed=a.seed, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
               g_optimizer=keras.optimizers.Adam(a.g_lr, beta_1=0.5))
     steps_per_epoch = len(x_train) // a.batch
 
@@ -153,7 +155,7 @@ def main(argv=None):
         images = gan.generate(z)
         classes, _ = evaluator.predict(images)
         generated = matched_accuracy(codes, classes)
-        q_real = np.concatenate([np.asarray(Q.predict_on_batch(x_test[i:i + 1000]))[:, :10] for i in range(0, 10000, 1000)])
+        q_real = predict_in_batches(Q, x_test, batch_size=1000)[:, :10]
         real = matched_accuracy(q_real.argmax(1), np.asarray(y_test, np.int64))
         q_fake = np.asarray(Q.predict_on_batch(images[:1000]))[:, :10]
         logp = q_fake - q_fake.max(1, keepdims=True)
@@ -187,10 +189,10 @@ def main(argv=None):
     t0 = time.perf_counter()
     if a.info_start:
         warm = InfoGANGame(categorical_weight=0.0, continuous_weight=0.0, real_target=a.real)
-        first = GAN(G, D, game=warm, auxiliary=Q, seed=a.seed, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
+        first = InfoGAN(G, D, Q, game=warm, seed=a.seed, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
                     g_optimizer=keras.optimizers.Adam(a.g_lr, beta_1=0.5))
         first.fit(x_train, batch_size=a.batch, steps=int(a.info_start * steps_per_epoch), verbose=0)
-        gan = GAN(G, D, game=game, auxiliary=Q, seed=a.seed + 1, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
+        gan = InfoGAN(G, D, Q, game=game, seed=a.seed + 1, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(a.g_lr, beta_1=0.5))
         total -= first.step
     gan.fit(x_train, batch_size=a.batch, steps=total, verbose=0, hooks=hooks)

@@ -42,7 +42,7 @@ def main():
     import keras
 
     from gan_utils.files import atomic_write
-    from gan_utils.sample import load_generator, save_portable
+    from gan_utils.model_io import load_generator, save_portable
 
     generator, discriminator, fixed_z = namespace["generator"], namespace["discriminator"], namespace["fixed_z"]
     stored = load_generator(ROOT / "data" / "pretrained" / "dcgan_generator.keras")

@@ -36,7 +36,7 @@ keras.utils.set_random_seed(11)
 G, D = tiny_conv_models(conditional=True, num_classes=3)
 rng = np.random.default_rng(11)
 x, y = rng.uniform(-1, 1, (96, 8, 8, 1)).astype("float32"), rng.integers(0, 3, 96)
-gan = GAN(G, D, num_classes=3, seed=11, real_label=(0.8, 1.0), instance_noise=0.2,
+gan = GAN(G, D, num_classes=3, seed=11, real_target=(0.8, 1.0), instance_noise=0.2,
           monitor=Monitor(window=10, every=5, n_diversity=16))
 average = WeightAverage(G, start_step=3)
 seen = []
@@ -285,6 +285,23 @@ def test_a_finished_fit_is_restored_not_retrained(run12):
     resume(gan, tmp_path, hooks=[Hook(lambda g: calls.append(g.step), every=1, at_start=True)])
     assert calls == [] and gan.step == 12 and gan.history["d_loss_real"] == history["d_loss_real"]
     assert same(weights[12], gan)
+
+
+def test_a_checkpoint_with_the_old_option_names_still_resumes(run12):
+    """Checkpoints written before 2026-12 name D's targets ``real_label`` / ``fake_label`` in their options."""
+    tmp_path, history, weights = run12
+    path = tmp_path / "ckpt-00000008.npz"
+    arrays, meta = ckpt.read(path)
+    config = meta.pop("config")
+    meta["config"] = {("real_label" if k == "real_target" else "fake_label" if k == "fake_target" else k): v
+                      for k, v in config.items()}
+    assert "real_label" in meta["config"] and "real_target" not in meta["config"]
+    (tmp_path / "ckpt-00000012.npz").unlink()
+    ckpt.write(path, arrays, {k: v for k, v in meta.items() if k != "format"})
+    gan = mlp_gan()
+    resume(gan, tmp_path)
+    assert gan.step == 12 and same(weights[12], gan)
+    assert gan.history["d_loss_real"] == history["d_loss_real"]
 
 
 def test_a_new_fit_will_not_mix_with_old_checkpoints(run12):

@@ -9,7 +9,8 @@ import pytest
 from keras import layers
 
 from conftest import LATENT, changed, snapshot
-from gan_utils.games import BinaryCrossEntropyGame, Game, WassersteinGame
+from gan_utils.games import BinaryCrossEntropyGame, Game
+from gan_utils.wgan import WassersteinGame
 from gan_utils.layers import OutputPenalty, WeightClip
 from gan_utils.losses import wasserstein_loss
 from gan_utils.training import GAN
@@ -70,12 +71,12 @@ def test_a_binary_cross_entropy_game_refuses_a_critic():
         GAN(mlp_generator(), critic(), game="wasserstein")
 
 
-def test_old_option_names_are_the_same_game():
+def test_the_target_options_make_the_game():
     G, D = mlp_generator(), keras.Sequential([keras.Input((2,)), layers.Dense(1, activation="sigmoid")])
-    old = GAN(G, D, real_label=0.9, fake_label=(0.0, 0.1)).game
-    assert (old.real_target, old.fake_target) == (0.9, (0.0, 0.1))
-    with pytest.raises(ValueError, match="real_label must be in"):
-        GAN(G, D, real_label=1.5)
+    game = GAN(G, D, real_target=0.9, fake_target=(0.0, 0.1)).game
+    assert (game.real_target, game.fake_target) == (0.9, (0.0, 0.1))
+    with pytest.raises(TypeError, match="real_label"):  # the old name is gone
+        GAN(G, D, real_label=0.9)
     with pytest.raises(ValueError, match="real_target must be in"):
         GAN(G, D, real_target=1.5)
     assert isinstance(GAN(G, D).game, BinaryCrossEntropyGame)
@@ -95,19 +96,32 @@ def test_output_penalty_is_paid_in_d_step_only(seeded):
     assert gan.train_generator(16)["g_loss"] == pytest.approx(expected, rel=1e-3)
 
 
-class AuxiliaryClassifierGame(BinaryCrossEntropyGame):
-    """A real/fake head plus a classifier head that names the requested class (AC-GAN style)."""
+class AuxiliaryClassifierGAN(GAN):
+    """A variant written as users write one: an AC-GAN (D has a real/fake head and a classifier head that names the
+    class) through the public steps only: ``check_variant``, ``build_models``, ``d_step``, ``g_step``."""
 
-    extra_heads = 1
+    def check_variant(self):
+        if len(self.discriminator.outputs) != 2:
+            raise ValueError("an AC-GAN's D has two heads: real/fake and the class")
 
-    def d_loss(self):
-        return [keras.losses.BinaryCrossentropy(), keras.losses.SparseCategoricalCrossentropy()]
+    def build_models(self):
+        G, D = self.generator, self.discriminator
+        z, y = keras.Input((self.latent_dim,)), keras.Input((), dtype="int32")
+        combined = keras.Model([z, y], D([G([z, y]), y]))
+        bce, ce = keras.losses.BinaryCrossentropy(), keras.losses.SparseCategoricalCrossentropy()
+        self.compile_step_models(D, combined, d_loss=[bce, ce], g_loss=[bce, ce])
 
-    def g_loss(self):
-        return [keras.losses.BinaryCrossentropy(), keras.losses.SparseCategoricalCrossentropy()]
+    def d_step(self, real, labels=None):
+        real_targets, fake_targets = self.game.d_targets(len(real), self.rng)
+        fake, fake_labels, _ = self.fakes(len(real))
+        real_logs = self.update_discriminator([real, labels], [real_targets, labels])
+        fake_logs = self.update_discriminator([fake, fake_labels], [fake_targets, fake_labels])
+        return {"d_loss_real": real_logs["loss"], "d_loss_fake": fake_logs["loss"], "d_real": float("nan"),
+                "d_fake": float("nan")}
 
-    def head_targets(self, step, inputs):
-        return [inputs[1]]  # the class: the real sample's label, or the label G was asked for
+    def g_step(self, n, real=None):
+        z, labels = self.sample_z(n, self.rng), self.draw_labels(n)
+        return {"g_loss": self.update_generator([z, labels], [self.generator_targets(n), labels])}
 
 
 def conditional_two_head_models(k=3):
@@ -120,23 +134,25 @@ def conditional_two_head_models(k=3):
     return G, D
 
 
-def test_extra_head_is_trained_with_its_own_targets(seeded):
+def test_a_variant_with_a_second_head_needs_only_the_public_steps(seeded):
+    """The extension point is enough for an AC-GAN: each step moves only its own network, the classifier head learns."""
     keras.utils.set_random_seed(2)
     G, D = conditional_two_head_models()
-    gan = GAN(G, D, num_classes=3, game=AuxiliaryClassifierGame(), seed=2, monitor=False)
+    with pytest.raises(ValueError, match="has 2 outputs but GAN's steps need one"):
+        GAN(G, D, num_classes=3, monitor=False)  # the plain trainer's steps cannot train it
+    G, D = conditional_two_head_models()
+    gan = AuxiliaryClassifierGAN(G, D, num_classes=3, seed=2, monitor=False)
     real, labels = seeded.normal(size=(32, 2)).astype(np.float32), seeded.integers(0, 3, 32)
     d0, g0 = snapshot(D), snapshot(G)
-    out = gan.train_discriminator(real, labels)
+    gan.train_discriminator(real, labels)
     assert {v.path for v in D.trainable_weights} <= changed(d0, D) and not changed(g0, G)
-    assert 0.0 < out["d_real"] < 1.0  # the real/fake head's mean, read from the first output
     d0, g0 = snapshot(D), snapshot(G)
     gan.train_generator(32)
     assert not changed(d0, D) and {v.path for v in G.trainable_weights} <= changed(g0, G)
+    history = gan.fit(real, labels, batch_size=16, steps=4, verbose=0)
+    assert len(history["g_loss"]) == 4 and all(np.isfinite(history["d_loss_real"]))
     x = np.repeat(np.eye(2, dtype=np.float32)[None], 4, 0).reshape(-1, 2)
-    assert gan.discriminate(x, np.zeros(len(x), np.int32)).shape == (len(x),)
-    with pytest.raises(ValueError, match="needs 2 \\(real/fake first\\)"):
-        GAN(*conditional_two_head_models()[:1], keras.Model(D.inputs, D.outputs[0]), num_classes=3,
-            game=AuxiliaryClassifierGame())
+    assert gan.discriminate(x, np.zeros(len(x), np.int32)).shape == (len(x),)  # the real/fake head's output
 
 
 def test_base_game_methods_must_be_written():
@@ -144,4 +160,4 @@ def test_base_game_methods_must_be_written():
     for method, args in (("d_loss", ()), ("g_loss", ()), ("d_targets", (4, None)), ("g_targets", (4,))):
         with pytest.raises(NotImplementedError):
             getattr(game, method)(*args)
-    assert game.head_targets("real", None) == [] and game.config() == {"game": "Game"}
+    assert game.equilibrium() is None and game.config() == {"game": "Game"}

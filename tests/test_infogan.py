@@ -1,4 +1,4 @@
-"""InfoGAN through the trainer: which weights move in which step when Q shares D's body, the codes, the errors."""
+"""InfoGAN (``gan_utils.infogan.InfoGAN``): which weights move in which step when Q shares D's body, the codes, the errors."""
 
 import keras
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from keras import layers
 
 from conftest import changed, snapshot
-from gan_utils.infogan import InfoGANGame, InfoLoss
+from gan_utils.infogan import InfoGAN, InfoGANGame, InfoLoss
 from gan_utils.training import GAN, Hook
 
 NOISE, K, C = 4, 3, 2
@@ -42,7 +42,7 @@ def test_each_step_moves_exactly_its_weights_when_q_shares_ds_body(seeded):
     Q shares) stays frozen, because ``D.trainable = False`` freezes every layer inside D, Q's body included."""
     keras.utils.set_random_seed(3)
     G, D, Q = infogan_models()
-    gan = GAN(G, D, game=game(), auxiliary=Q, seed=3, monitor=False)
+    gan = InfoGAN(G, D, Q, game=game(), seed=3, monitor=False)
     real = seeded.normal(size=(32, 2)).astype(np.float32)
     g0, d0, q0 = snapshot(G), snapshot(D), snapshot(Q)
     gan.train_discriminator(real)
@@ -62,7 +62,7 @@ def test_without_the_information_term_q_and_the_codes_get_no_gradient(seeded):
     """The control (both weights 0): G's step leaves Q's head untouched, and G's loss is G's GAN loss alone."""
     keras.utils.set_random_seed(4)
     G, D, Q = infogan_models()
-    gan = GAN(G, D, game=game(categorical_weight=0.0, continuous_weight=0.0), auxiliary=Q, seed=4, monitor=False)
+    gan = InfoGAN(G, D, Q, game=game(categorical_weight=0.0, continuous_weight=0.0), seed=4, monitor=False)
     q0 = snapshot(Q)
     rng = np.random.default_rng(gan.seed)
     rng.bit_generator.state = gan.rng.bit_generator.state
@@ -76,7 +76,7 @@ def test_without_the_information_term_q_and_the_codes_get_no_gradient(seeded):
 def test_g_loss_adds_the_weighted_code_losses(seeded):
     keras.utils.set_random_seed(5)
     G, D, Q = infogan_models()
-    gan = GAN(G, D, game=game(categorical_weight=1.0, continuous_weight=0.5), auxiliary=Q, seed=5, monitor=False)
+    gan = InfoGAN(G, D, Q, game=game(categorical_weight=1.0, continuous_weight=0.5), seed=5, monitor=False)
     rng = np.random.default_rng(0)
     rng.bit_generator.state = gan.rng.bit_generator.state
     z = gan.sample_z(16, rng)
@@ -116,21 +116,21 @@ def test_info_loss_round_trips_its_config():
 
 def test_bad_infogan_setups_are_refused_before_anything_is_compiled():
     G, D, Q = infogan_models()
-    with pytest.raises(ValueError, match="needs an auxiliary model with 1 output"):
-        GAN(G, D, game=game())
-    with pytest.raises(ValueError, match="takes no auxiliary model"):
+    with pytest.raises(TypeError, match="game must be a gan_utils.infogan.InfoGANGame"):
+        InfoGAN(G, D, Q, game=None)
+    with pytest.raises(TypeError, match="auxiliary"):  # the plain trainer has no Q: InfoGAN is its own class
         GAN(G, D, auxiliary=Q)
     with pytest.raises(ValueError, match=r"needs noise_dim \+ categories \+ continuous = 4 \+ 3 \+ 3 = 10"):
-        GAN(G, D, game=InfoGANGame(noise_dim=4, categories=3, continuous=3), auxiliary=Q)
+        InfoGAN(G, D, Q, game=InfoGANGame(noise_dim=4, categories=3, continuous=3))
     with pytest.raises(ValueError, match="must take one input, G's output of shape"):
-        GAN(G, D, game=game(), auxiliary=keras.Model(z := keras.Input((3,)), layers.Dense(K + C)(z)))
+        InfoGAN(G, D, keras.Model(z := keras.Input((3,)), layers.Dense(K + C)(z)), game=game())
     x = keras.Input((2,))
     uses_g = keras.Model(x, layers.Dense(K + C)(G.get_layer("g_out")(layers.Dense(8)(x))))
-    with pytest.raises(ValueError, match=r"the generator and the auxiliary model share the layer\(s\) \['g_out'\]"):
-        GAN(G, D, game=game(), auxiliary=uses_g)
+    with pytest.raises(ValueError, match=r"the generator and Q share the layer\(s\) \['g_out'\]"):
+        InfoGAN(G, D, uses_g, game=game())
     only_d = keras.Model(x, D.get_layer("real_fake")(D.get_layer("body")(x)))
-    with pytest.raises(ValueError, match="every weight of the auxiliary model belongs to D"):
-        GAN(G, D, game=game(), auxiliary=only_d)
+    with pytest.raises(ValueError, match="every weight of Q belongs to D"):
+        InfoGAN(G, D, only_d, game=game())
     for bad in (dict(categories=1), dict(continuous=-1), dict(categorical_weight=-1.0), dict(continuous_weight=np.nan)):
         with pytest.raises(ValueError):
             InfoGANGame(**bad)
@@ -144,7 +144,7 @@ def test_a_resumed_infogan_fit_restores_qs_head(tmp_path, seeded):
     def run(steps, **kwargs):
         keras.utils.set_random_seed(6)
         G, D, Q = infogan_models()
-        gan = GAN(G, D, game=game(), auxiliary=Q, seed=6, monitor=False)
+        gan = InfoGAN(G, D, Q, game=game(), seed=6, monitor=False)
         gan.fit(data, batch_size=16, steps=steps, verbose=0, **kwargs)
         return gan, Q
 

@@ -10,7 +10,7 @@ from keras import layers
 
 from gan_utils.layers import OutputPenalty
 from gan_utils.losses import wasserstein_loss
-from gan_utils.penalty import GradientPenalty, gradient_penalty, input_gradient, interpolate
+from gan_utils.wgan import GradientPenalty, gradient_penalty, input_gradient, interpolate
 
 W = np.array([[2.0], [-1.0], [2.0]], np.float32)  # ||W|| = 3: the penalty of the linear critic is (3 - 1)^2 = 4
 B = np.array([0.5], np.float32)

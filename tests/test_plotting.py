@@ -29,7 +29,8 @@ def test_image_grid_layout():
 
 
 def test_the_equilibrium_follows_the_games_targets():
-    from gan_utils.games import BinaryCrossEntropyGame, WassersteinGame
+    from gan_utils.games import BinaryCrossEntropyGame
+    from gan_utils.wgan import WassersteinGame
 
     plain = BinaryCrossEntropyGame().equilibrium()
     assert plain["d"] == 0.5 and all(np.isclose(plain[k], np.log(2)) for k in ("d_loss_real", "d_loss_fake", "g_loss"))

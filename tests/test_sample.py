@@ -1,4 +1,5 @@
-"""The sampling command: python -m gan_utils.sample MODEL.keras --n N --out FILE.npz [--label K | --all-labels]."""
+"""The sampling command: python -m gan_utils.sample MODEL.keras --n N --out FILE.npz [--label K | --all-labels];
+and the generator files it reads (gan_utils.model_io: save_generator, load_generator, the signatures)."""
 
 import os
 import re
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 from keras import layers
 
+from gan_utils import model_io
 from gan_utils import sample as sample_cli
+from gan_utils.checks import SampleError
 
 LATENT = 8
 
@@ -106,7 +109,7 @@ def test_all_labels_balanced(models, tmp_path, capsys):
     assert labels.shape == (50,) and np.issubdtype(labels.dtype, np.integer)
     np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.full(10, 5))
     # the label reaches the generator: same z, different label, different image
-    gen = sample_cli.load_generator(models["cond"])
+    gen = model_io.load_generator(models["cond"])
     z = np.zeros((2, LATENT), np.float32)
     pair = np.asarray(gen.predict_on_batch([z, np.array([0, 9], np.int32)]))
     assert not np.array_equal(pair[0], pair[1])
@@ -124,7 +127,7 @@ def test_infogan_codes_evenly_spread_and_continuous_codes_as_in_training(models,
     assert continuous.shape == (1005, 2) and continuous.dtype == np.float32
     assert -1 <= continuous.min() < -0.9 and 0.9 < continuous.max() <= 1  # U(-1, 1), as in training
     # each code reaches the generator: the images are those of the codes written
-    gen = sample_cli.load_generator(models["info"])
+    gen = model_io.load_generator(models["info"])
     noise = np.random.default_rng(0).standard_normal((1005, LATENT), dtype=np.float32)
     again = sample_cli.sample_infogan(gen, 1005, seed=0)
     np.testing.assert_array_equal(again[0], images)
@@ -138,8 +141,8 @@ def test_infogan_one_code(models, tmp_path, capsys):
     assert run_main([models["info"], "--n", 7, "--out", out, "--code", 3], capsys)[0] == 0
     with np.load(out) as f:
         np.testing.assert_array_equal(f["codes"], np.full(7, 3))
-    assert sample_cli.infogan_signature(sample_cli.load_generator(models["info"])) == (LATENT, 10, 2)
-    assert sample_cli.infogan_signature(sample_cli.load_generator(models["cond"])) is None
+    assert model_io.infogan_signature(model_io.load_generator(models["info"])) == (LATENT, 10, 2)
+    assert model_io.infogan_signature(model_io.load_generator(models["cond"])) is None
 
 
 ERRORS = [
@@ -198,24 +201,24 @@ def test_command_line_subprocess(models, tmp_path):
     assert "--label K" in bad.stderr and "Traceback" not in bad.stderr
 
 
-# -- save_generator: how notebooks 02 and 03 save their generators
+# -- model_io.save_generator: how the notebooks save their generators
 @pytest.mark.versions
 def test_save_generator_writes_reloads_and_reports(tmp_path):
     keras.utils.set_random_seed(1)
     gen = tiny_generator(conditional=True)
     probe = [np.random.default_rng(0).standard_normal((6, LATENT), dtype=np.float32), np.arange(6, dtype=np.int32)]
     path = tmp_path / "models" / "g.keras"
-    saved = sample_cli.save_generator(gen, path, probe)
+    saved = model_io.save_generator(gen, path, probe)
     assert saved.path == path and saved.written and path.is_file()
     assert saved.megabytes == pytest.approx(path.stat().st_size / 1e6)
     assert f"saved to {path}" in str(saved) and "same images" in str(saved)
     assert [p.name for p in path.parent.iterdir()] == ["g.keras"], "no temporary file left behind"
-    reloaded = sample_cli.load_generator(path)
+    reloaded = model_io.load_generator(path)
     np.testing.assert_allclose(reloaded.predict_on_batch(probe), gen.predict_on_batch(probe), atol=1e-6)
     # write=False checks the existing file against the model in memory and leaves it alone
     mtime = path.stat().st_mtime_ns
     for temporary in (False, True):  # quick mode with TRAIN = False: still the existing file, untouched
-        kept = sample_cli.save_generator(reloaded, path, probe, write=False, temporary=temporary)
+        kept = model_io.save_generator(reloaded, path, probe, write=False, temporary=temporary)
         assert kept.path == path and not kept.written and "as it is" in str(kept)
     assert path.stat().st_mtime_ns == mtime
 
@@ -223,7 +226,7 @@ def test_save_generator_writes_reloads_and_reports(tmp_path):
 def test_save_generator_temporary_leaves_nothing(tmp_path):
     gen = tiny_generator(conditional=False)
     path = tmp_path / "g.keras"
-    saved = sample_cli.save_generator(gen, path, np.zeros((2, LATENT), np.float32), temporary=True)
+    saved = model_io.save_generator(gen, path, np.zeros((2, LATENT), np.float32), temporary=True)
     assert saved.path is None and saved.megabytes > 0 and "temporary folder" in str(saved)
     assert not path.exists() and not list(tmp_path.iterdir())
 
@@ -233,13 +236,13 @@ def test_save_generator_refuses_other_images_and_large_files(tmp_path):
     gen, other = tiny_generator(conditional=False), tiny_generator(conditional=False)
     z = np.random.default_rng(0).standard_normal((4, LATENT), dtype=np.float32)
     path = tmp_path / "g.keras"
-    sample_cli.save_generator(gen, path, z)
-    with pytest.raises(sample_cli.SampleError, match="draws other images"):
-        sample_cli.save_generator(other, path, z, write=False)
-    with pytest.raises(sample_cli.SampleError, match="MB allowed"):
-        sample_cli.save_generator(gen, path, z, max_mb=1e-6)
-    with pytest.raises(sample_cli.SampleError, match=r"\.keras"):
-        sample_cli.save_generator(gen, tmp_path / "g.h5", z)
+    model_io.save_generator(gen, path, z)
+    with pytest.raises(SampleError, match="draws other images"):
+        model_io.save_generator(other, path, z, write=False)
+    with pytest.raises(SampleError, match="MB allowed"):
+        model_io.save_generator(gen, path, z, max_mb=1e-6)
+    with pytest.raises(SampleError, match=r"\.keras"):
+        model_io.save_generator(gen, tmp_path / "g.h5", z)
 
 
 def test_save_generator_is_atomic(tmp_path, monkeypatch):
@@ -247,7 +250,7 @@ def test_save_generator_is_atomic(tmp_path, monkeypatch):
     gen = tiny_generator(conditional=False)
     path = tmp_path / "g.keras"
     z = np.zeros((2, LATENT), np.float32)
-    sample_cli.save_generator(gen, path, z)
+    model_io.save_generator(gen, path, z)
     before = path.read_bytes()
 
     def broken_save(target, *args, **kwargs):
@@ -256,7 +259,7 @@ def test_save_generator_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gen, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        sample_cli.save_generator(gen, path, z)
+        model_io.save_generator(gen, path, z)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.keras"]
 
@@ -297,8 +300,8 @@ def test_corrupt_model_file_is_not_reported_as_missing(models, tmp_path, capsys,
         line = error_line(err)
         assert code == 2 and f"{bad} exists but cannot be read as a Keras model" in line and reason in line, line
         assert "not found" not in line.lower()
-        with pytest.raises(sample_cli.SampleError, match="exists but cannot be read as a Keras model"):
-            sample_cli.load_generator(bad)
+        with pytest.raises(SampleError, match="exists but cannot be read as a Keras model"):
+            model_io.load_generator(bad)
     assert not out.exists() and not leftovers(tmp_path)
 
 
@@ -404,8 +407,8 @@ def test_too_many_images_are_refused_up_front(models, tmp_path, capsys, no_sampl
     assert code == 2 and "820 bytes per image: latent vector, 28x28 uint8 image, label" in line, line
     assert "80% of the 0.001 GB available now" in line
     monkeypatch.setattr(sample_cli, "available_memory_bytes", lambda: None)  # unknown: the documented cap
-    with pytest.raises(sample_cli.SampleError, match=r"the 8 GB cap \(available memory unknown\)"):
-        sample_cli.sample(sample_cli.load_generator(models["uncond"]), 10**8)
+    with pytest.raises(SampleError, match=r"the 8 GB cap \(available memory unknown\)"):
+        sample_cli.sample(model_io.load_generator(models["uncond"]), 10**8)
     assert not out.exists() and not leftovers(tmp_path)
 
 
@@ -459,7 +462,7 @@ def test_saved_generators_name_no_argument_that_only_restates_its_default(tmp_pa
     import json
     import zipfile
 
-    from gan_utils.sample import save_generator
+    from gan_utils.model_io import save_generator
 
     z = keras.Input((4,))
     h = layers.BatchNormalization(momentum=0.8)(layers.Dense(12, use_bias=False)(z))
@@ -478,55 +481,3 @@ def test_saved_generators_name_no_argument_that_only_restates_its_default(tmp_pa
     assert layer_configs["Conv2DTranspose"]["activation"] == "tanh" and layer_configs["Conv2DTranspose"]["strides"] == [2, 2]
     reloaded = keras.models.load_model(tmp_path / "g.keras", compile=False, safe_mode=True)
     np.testing.assert_array_equal(np.asarray(reloaded.predict_on_batch(probe)), np.asarray(G.predict_on_batch(probe)))
-
-
-# --- discriminator rejection sampling -------------------------------------------------------------------------------
-
-def _class_pool(real_target, n=200_000, seed=0):
-    """G draws ten classes unevenly (q), the data evenly (p); D is the best D for its real target, per class."""
-    q = np.array([0.04, 0.06, 0.08, 0.09, 0.10, 0.10, 0.11, 0.12, 0.14, 0.16])
-    p = np.full(10, 0.1)
-    labels = np.random.default_rng(seed).choice(10, size=n, p=q)
-    return labels, (real_target * p / (p + q))[labels]
-
-
-def test_discriminator_rejection_turns_g_into_the_data_when_d_is_optimal():
-    labels, d = _class_pool(real_target=0.9)
-    keep = sample_cli.discriminator_rejection(d, real_target=0.9, seed=1)
-    shares = np.bincount(labels[keep], minlength=10) / keep.sum()
-    assert np.abs(shares - 0.1).max() < 0.005, shares  # G's shares were 0.04 ... 0.16
-    assert abs(keep.mean() - 0.4) < 0.005  # E[r / max r] = 1 / max(p / q) = 0.04 / 0.1
-    # the same D read as if trained towards 1.0 misjudges the ratio: the rare class stays rare
-    wrong = sample_cli.discriminator_rejection(d, real_target=1.0, seed=1)
-    assert np.bincount(labels[wrong], minlength=10)[0] / wrong.sum() < 0.092
-
-
-def test_discriminator_rejection_keeps_the_asked_share_and_favours_what_d_finds_real():
-    labels, d = _class_pool(real_target=0.9)
-    for accept in (0.9, 0.7, 0.5):
-        keep = sample_cli.discriminator_rejection(d, accept=accept, real_target=0.9, seed=2)
-        assert abs(keep.mean() - accept) < 0.005
-        kept_share = np.array([keep[labels == k].mean() for k in range(10)])
-        assert np.all(np.diff(kept_share) < 0.005), kept_share  # classes D rates more real are kept more often
-        assert 0 < kept_share.min() < kept_share.max() <= 1  # a soft rule: no class is dropped outright
-    assert sample_cli.discriminator_rejection(d, accept=1.0, real_target=0.9).all()
-    again = sample_cli.discriminator_rejection(d, accept=0.7, real_target=0.9, seed=2)
-    np.testing.assert_array_equal(again, sample_cli.discriminator_rejection(d, accept=0.7, real_target=0.9, seed=2))
-
-
-@pytest.mark.parametrize("d_probs, kwargs, match", [
-    (np.array([0.5]), {}, "at least 2 samples"),
-    (np.ones((4, 2)) * 0.5, {}, "at least 2 samples"),
-    (np.array([0.5, np.nan]), {}, "NaN"),
-    (np.array([0.5, 1.0]), {}, "strictly between 0 and 1"),
-    (np.array([0.0, 0.5]), {}, "strictly between 0 and 1"),
-    (np.array([0.2, 0.5]), {"accept": 0}, "accept"),
-    (np.array([0.2, 0.5]), {"accept": 1.5}, "accept"),
-    (np.array([0.2, 0.5]), {"accept": True}, "accept"),
-    (np.array([0.2, 0.5]), {"real_target": 0}, "real_target"),
-    (np.array([0.2, 0.5]), {"real_target": "0.9"}, "real_target"),
-    (np.array([0.95, 0.97]), {"real_target": 0.9}, "at or above real_target"),
-])
-def test_discriminator_rejection_refuses_bad_input(d_probs, kwargs, match):
-    with pytest.raises(sample_cli.SampleError, match=match):
-        sample_cli.discriminator_rejection(d_probs, **kwargs)

@@ -60,15 +60,14 @@ def test_each_train_step_is_traced_once(seeded, game, monkeypatch):
     """The optimizers' slots exist before the first step: TensorFlow traces a step that creates variables twice."""
     from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
 
-    from gan_utils.games import WassersteinGame
+    from gan_utils.wgan import WassersteinGAN
 
     traced, train_step = [], TensorFlowTrainer.train_step
     monkeypatch.setattr(TensorFlowTrainer, "train_step", lambda model, data: traced.append(model) or train_step(model, data))
     G, D = tiny_mlp_models(dim=2)
-    options = {} if game == "bce" else {"game": WassersteinGame(gradient_penalty=10.0, seed=0)}
     if game != "bce":  # a critic: a linear score
         D = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
-    gan = GAN(G, D, seed=0, **options)
+    gan = GAN(G, D, seed=0) if game == "bce" else WassersteinGAN(G, D, gradient_penalty=10.0, seed=0)
     assert gan.d_optimizer.built and gan.g_optimizer.built
     gan.fit(seeded.normal(size=(64, 2)).astype(np.float32), batch_size=16, steps=3, verbose=0)
     assert len(traced) == 2 and len(set(map(id, traced))) == 2, [m.name for m in traced]
@@ -196,7 +195,7 @@ def test_same_seed_same_history(seeded):
     for _ in range(2):
         keras.utils.set_random_seed(3)
         G, D = tiny_mlp_models()
-        gan = GAN(G, D, seed=3, real_label=(0.8, 1.0), flip_prob=0.05)
+        gan = GAN(G, D, seed=3, real_target=(0.8, 1.0), flip_prob=0.05)
         gan.fit(np.random.default_rng(3).normal(size=(64, 1)).astype("float32"), batch_size=16, epochs=3, verbose=0)
         runs.append((gan.history["d_loss_real"], [w.copy() for w in G.get_weights()]))
     assert runs[0][0] == runs[1][0]

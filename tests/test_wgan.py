@@ -1,4 +1,4 @@
-"""The Wasserstein GAN through the unchanged trainer: the three ways to keep the critic Lipschitz (weight
+"""The Wasserstein GAN (``gan_utils.wgan.WassersteinGAN``): the three ways to keep the critic Lipschitz (weight
 clipping, spectral normalisation, the gradient penalty), each with the frozen-critic discipline proved on
 every variable, the penalty's update checked against its formula, and bad input refused before training."""
 
@@ -8,10 +8,10 @@ import pytest
 from keras import layers
 
 from conftest import LATENT, changed, snapshot
-from gan_utils.games import WassersteinGame
 from gan_utils.layers import SpectralNormalization, WeightClip
 from gan_utils.monitor import Monitor
 from gan_utils.training import GAN
+from gan_utils.wgan import WassersteinGame, WassersteinGAN
 
 pytestmark = pytest.mark.backend
 
@@ -38,8 +38,8 @@ def critic(method, dim=2, keras_sn=False):
 
 def wgan(method, keras_sn=False, **kwargs):
     keras.utils.set_random_seed(0)
-    game = WassersteinGame(gradient_penalty=10.0 if method == "gp" else None)
-    return GAN(generator(), critic(method, keras_sn=keras_sn), game=game, d_steps=5, seed=0,
+    return WassersteinGAN(generator(), critic(method, keras_sn=keras_sn), gradient_penalty=10.0 if method == "gp" else None,
+               d_steps=5, seed=0,
                d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
                g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9), **kwargs)
 
@@ -85,7 +85,7 @@ def test_the_penalty_step_follows_its_formula():
     x = keras.Input((1,))
     D = keras.Model(x, layers.Dense(1, kernel_initializer=keras.initializers.Constant(3.0))(x))
     lr, lam = 0.01, 10.0
-    gan = GAN(G, D, game=WassersteinGame(gradient_penalty=lam), seed=0,
+    gan = WassersteinGAN(G, D, gradient_penalty=lam, seed=0,
               d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
     real = np.random.default_rng(0).normal(2.0, 1.0, (16, 1)).astype(np.float32)
     logs = gan.train_discriminator(real)
@@ -122,6 +122,12 @@ def test_the_monitor_does_not_read_a_critics_scores_as_probabilities(recwarn):
     assert not {"d_wins", "fakes_rejected"} & {kind for _, kind, _ in gan.monitor.events}
 
 
+def test_the_wasserstein_gan_plays_its_own_game_only():
+    with pytest.raises(ValueError, match="plays WassersteinGame"):
+        WassersteinGAN(generator(), critic("clip"), game=WassersteinGame())
+    assert WassersteinGAN(generator(), critic("clip")).config()["gradient_penalty"] is None
+
+
 @pytest.mark.parametrize("c", [0, -0.01, float("nan"), float("inf"), True, "x"])
 def test_bad_clipping_values_are_refused(c):
     with pytest.raises(ValueError, match="WeightClip needs a clipping value c > 0"):
@@ -131,14 +137,14 @@ def test_bad_clipping_values_are_refused(c):
 @pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf"), True, "ten"])
 def test_bad_penalty_weights_are_refused(weight):
     with pytest.raises(ValueError, match="gradient_penalty must be a finite number >= 0"):
-        WassersteinGame(gradient_penalty=weight)
+        WassersteinGAN(generator(), critic("gp"), gradient_penalty=weight)
 
 
 def test_the_penalty_on_an_unsupported_backend_is_refused_before_anything(monkeypatch):
     monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
     with pytest.raises(NotImplementedError, match="not for the 'torch' backend.*KERAS_BACKEND=tensorflow"):
-        WassersteinGame(gradient_penalty=10.0)
-    WassersteinGame()  # clipping and spectral normalisation need no input gradient
+        WassersteinGAN(generator(), critic("gp"), gradient_penalty=10.0)
+    WassersteinGAN(generator(), critic("clip"))  # clipping and spectral normalisation need no input gradient
 
 
 def test_the_one_call_step_refuses_a_conditional_critic():
@@ -148,8 +154,8 @@ def test_the_one_call_step_refuses_a_conditional_critic():
     x, y = keras.Input((8, 8, 1)), keras.Input((), dtype="int32")
     h = layers.Concatenate()([layers.Flatten()(x), layers.Embedding(3, 4)(y)])
     D = keras.Model([x, y], layers.Dense(1)(h))
-    with pytest.raises(ValueError, match="one-call D step supports an unconditional D"):
-        GAN(G, D, num_classes=3, game=WassersteinGame(gradient_penalty=10.0))
+    with pytest.raises(ValueError, match="one-call critic step supports an unconditional critic"):
+        WassersteinGAN(G, D, num_classes=3, gradient_penalty=10.0)
     assert getattr(D, "optimizer", None) is None
 
 

@@ -1,16 +1,17 @@
-"""The gradient penalty of WGAN-GP (Gulrajani et al. 2017), as a Keras layer that trains in one ``train_on_batch``.
+"""The Wasserstein GAN (Arjovsky et al. 2017) and its gradient penalty (WGAN-GP, Gulrajani et al. 2017).
 
-A Wasserstein critic must be 1-Lipschitz. Weight clipping enforces it crudely; WGAN-GP instead penalises the
-critic's input gradient where the optimal critic has gradient norm exactly 1, on the straight segments between
-real and fake samples::
+``WassersteinGame``: the loss. A critic with a linear output, ``wasserstein_loss`` (mean of target x
+score) with targets -1 for real and +1 for fake samples, and -1 for G's fakes in G's step: the critic
+minimises E[f(fake)] - E[f(real)], G minimises -E[f(G(z))].
 
-    x_hat   = eps * real + (1 - eps) * fake,        eps ~ U[0, 1], one draw per example
-    penalty = lambda * mean_batch( (||grad_x D(x_hat)||_2 - 1)^2 )
+``WassersteinGAN``: the trainer with that game. The critic must be kept (about) 1-Lipschitz: by the model
+(weight clipping with ``gan_utils.layers.WeightClip`` as a ``kernel_constraint``, or
+``gan_utils.layers.SpectralNormalization``): then the steps are the plain GAN's; or by the penalty,
+``WassersteinGAN(G, critic, gradient_penalty=10)``: the critic's step becomes one ``train_on_batch`` on
+``[real, fake]`` through ``GradientPenalty`` (it needs both batches at once), which is all the class
+overrides (``build_models`` and ``d_step``).
 
-``eps`` is uniform on [0, 1] (not normal): a weight outside [0, 1] puts ``x_hat`` beyond the segment, where
-nothing says the gradient norm should be 1.
-
-**Three levels.**
+The penalty, in three levels:
 
 * ``input_gradient(model, x)``: d sum(model(x)) / dx, one row per example (the examples of a critic without
   batch statistics are independent, so the gradient of the sum is each score's own gradient);
@@ -60,9 +61,14 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
-from .checks import as_number
+from .checks import as_number, non_negative_int
+from .games import Game
+from .losses import BatchMeanOutput, wasserstein_loss
+from .step_models import build_compiled_state, combined_model
+from .training import GAN
 
 #: the Keras backends with an input gradient here
 GRADIENT_BACKENDS = ("tensorflow", "jax")
@@ -76,7 +82,7 @@ def check_gradient_backend(what="the gradient penalty"):
     if name not in GRADIENT_BACKENDS:
         raise NotImplementedError(
             f"{what} needs the gradient of the critic with respect to its input, which Keras 3 has no "
-            f"backend-agnostic op for; gan_utils.penalty implements it for the {' and '.join(GRADIENT_BACKENDS)} "
+            f"backend-agnostic op for; gan_utils.wgan implements it for the {' and '.join(GRADIENT_BACKENDS)} "
             f"backends, not for the {name!r} backend. Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax.")
     return name
 
@@ -214,3 +220,103 @@ class GradientPenalty(keras.layers.Layer):
         config = dict(config)
         config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
         return cls(**config)
+
+
+class WassersteinGame(Game):
+    """The Wasserstein GAN's game: a critic with a linear output, ``wasserstein_loss``, targets -1 (real) / +1 (fake).
+
+    The critic minimises E[f(fake)] - E[f(real)]; G minimises -E[f(G(z))] (see the module docstring).
+    """
+
+    def __init__(self):
+        self._targets = {}  # constant targets as tensors, per batch size: converted once
+
+    def config(self):
+        return {"game": "WassersteinGame"}
+
+    def d_loss(self):
+        return wasserstein_loss
+
+    def g_loss(self):
+        return wasserstein_loss
+
+    def d_targets(self, n, rng):
+        if n not in self._targets:
+            self._targets[n] = (ops.convert_to_tensor(-np.ones((n, 1), np.float32)),
+                                ops.convert_to_tensor(np.ones((n, 1), np.float32)))
+        return self._targets[n]
+
+    def g_targets(self, n):
+        return -np.ones((n, 1), np.float32)
+
+    def output_activation_problem(self, activation):
+        if activation in ("sigmoid", "tanh", "softmax"):
+            return (f"ends with a {activation} activation, but a Wasserstein critic outputs an unbounded score: "
+                    "end it with a linear unit, layers.Dense(1)")
+        return None
+
+
+class WassersteinGAN(GAN):
+    """A Wasserstein GAN: ``GAN`` with ``WassersteinGame``, and WGAN-GP's one-call critic step when penalised.
+
+    Args:
+        generator, critic: G, and a critic ending in a linear unit (``Dense(1)``).
+        gradient_penalty: None (default): no penalty, keep the critic Lipschitz by its layers (weight
+            clipping, spectral normalisation) and train it with the plain GAN's steps; a number lambda
+            >= 0 (10 in WGAN-GP): every critic step is one ``train_on_batch`` on ``[real, fake]`` of a model
+            made of ``GradientPenalty(critic, lambda)``, which adds lambda * mean (||grad D(x_hat)|| - 1)^2.
+        penalty_seed: seeds eps of the penalty (default: ``seed``).
+        d_steps: critic steps per generator step (n_critic; 5 in both papers).
+        Every other keyword: as ``GAN`` (not ``game``, nor the binary cross-entropy target options).
+
+    An unconditional critic only with the penalty (the penalty's model takes one image input).
+    """
+
+    def __init__(self, generator, critic, *, gradient_penalty=None, penalty_seed=None, **options):
+        if "game" in options:
+            raise ValueError("WassersteinGAN plays WassersteinGame; pass no game=...")
+        if gradient_penalty is not None:
+            value = as_number(gradient_penalty)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"gradient_penalty must be a finite number >= 0 (lambda; 10 in WGAN-GP) or None, "
+                                 f"got {gradient_penalty!r}")
+            check_gradient_backend("WassersteinGAN(gradient_penalty=...)")
+            gradient_penalty = value
+        self.gradient_penalty = gradient_penalty
+        self.penalty_seed = None if penalty_seed is None else non_negative_int(penalty_seed, "penalty_seed")
+        super().__init__(generator, critic, game=WassersteinGame(), **options)
+
+    def check_variant(self):
+        super().check_variant()
+        if self.gradient_penalty is not None and self.conditional:
+            raise ValueError("the gradient penalty's one-call critic step supports an unconditional critic with one "
+                             "output; pass num_classes=None")
+
+    def build_models(self):
+        if self.gradient_penalty is None:  # a critic kept Lipschitz by its layers: the plain GAN's steps
+            return super().build_models()
+        real, fake = keras.Input(self.sample_shape, name="real_input"), keras.Input(self.sample_shape, name="fake_input")
+        seed = self.seed if self.penalty_seed is None else self.penalty_seed
+        real_score, fake_score = GradientPenalty(self.discriminator, self.gradient_penalty, seed=seed,
+                                                 name="gradient_penalty")([real, fake])
+        outputs = [keras.layers.Identity(name="real")(real_score), keras.layers.Identity(name="fake")(fake_score)]
+        critic_step = keras.Model([real, fake], outputs, name="critic_step")  # [real, fake] -> [D(real), D(fake)]
+        combined = combined_model(self.generator, self.discriminator, self.latent_dim, False, self.noise_layer)
+        loss = self.game.d_loss()
+        self.compile_step_models(critic_step, combined, d_loss={"real": loss, "fake": loss}, g_loss=self.game.g_loss(),
+                                 d_metrics={"real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]})
+        build_compiled_state(critic_step, {"real": critic_step.outputs[0], "fake": critic_step.outputs[1]})
+
+    def d_step(self, real, labels=None):
+        """One critic update; with the penalty, one call on [real, fake] that pays E[D(fake)] - E[D(real)] + lambda GP."""
+        if self.gradient_penalty is None:
+            return super().d_step(real, labels)
+        real_targets, fake_targets = self.game.d_targets(len(real), self.rng)
+        fake, _, _ = self.fakes(len(real))  # G in inference mode
+        real, fake = self.with_noise(real, fake)
+        logs = self.update_discriminator([real, fake], {"real": real_targets, "fake": fake_targets})
+        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
+                "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"]}
+
+    def config(self):
+        return {**super().config(), "gradient_penalty": self.gradient_penalty}
