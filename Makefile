@@ -38,7 +38,7 @@ unit: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests -q $(XDIST)
 
 # On JAX only the tests whose result can depend on the backend (marked `backend`): the discipline of every
-# model the trainer builds, the games, the behaviour digests, layers, checkpointed seed states, the fused step.
+# model the trainer builds, the games, the reference loops, layers, checkpointed seed states, the fused step.
 unit-jax: install
 	KERAS_BACKEND=jax $(PY) -m pytest tests -q $(XDIST) -m backend
 

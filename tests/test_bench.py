@@ -1,6 +1,7 @@
 """The benchmark's pieces (benchmarks/): the fused reference and the plain loop do exactly the trainer's
 updates, thresholds and ratios are computed as documented, the notebook code is read from the notebooks.
-The quick run of the whole benchmark is in test_bench_quick.py. No timing assertions."""
+The whole benchmark runs in `make bench` (not in the unit tests); its report's pieces are tested in
+test_bench_report.py. No timing assertions."""
 
 import sys
 import time
