@@ -1,18 +1,17 @@
-"""InfoGAN's game (Chen et al. 2016): G's latent vector carries codes, and a network Q must read them back.
+"""InfoGAN (Chen et al. 2016): G's latent vector carries codes, and a network Q must read them back.
 
 G's latent vector is ``[noise (noise_dim), one-hot categorical code (categories), continuous codes
 (continuous)]``: the noise is N(0, 1), the categorical code c1 uniform over ``categories`` values, the
-continuous codes U(-1, 1). The GAN's auxiliary model Q (``GAN(..., auxiliary=Q)``) shares D's body and
-outputs ``categories`` logits followed by ``continuous`` means. ``InfoGAN(G, D, Q, game=InfoGANGame(...))`` is the
-trainer: in G's step the combined model's outputs are ``[D(G(z, c)), Q(G(z, c))]`` and its loss adds, to G's
-usual loss,
+continuous codes U(-1, 1). Q shares D's body and outputs ``categories`` logits followed by ``continuous``
+means. The information term (``InfoLoss``, lambda * L_I)
 
     categorical_weight * CE(c1, Q(G(z, c))) + continuous_weight * 0.5 * ||c_cont - mu(G(z, c))||^2
 
-(the negative of the variational lower bound on the mutual information I(c; G(z, c)), up to the constant
-H(c1), with a unit-variance Gaussian for the continuous codes). G and Q's head minimise it together; the
-layers Q shares with D are frozen in that step, because ``D.trainable = False`` is recursive in Keras 3,
-and learn in D's step from D's loss only.
+is the negative of the variational lower bound on the mutual information I(c; G(z, c)), up to the constant
+H(c1), with a unit-variance Gaussian for the continuous codes. ``InfoGAN(G, D, Q, game=InfoGANGame(...))``
+puts it in both objectives, as the method does: D's step minimises D's loss plus lambda * L_I on that step's
+fakes (one ``train_on_batch`` that moves D's body, D's head and Q's head), G's step G's loss plus
+lambda * L_I with D and Q frozen (only G moves).
 
 ``categorical_weight = continuous_weight = 0`` gives the control: the same networks and budget, without
 the information term.
@@ -24,13 +23,14 @@ import math
 
 import keras
 import numpy as np
-from keras import ops
+from keras import layers, ops
 
 from . import model_checks
 from .checks import as_number, keras_model, positive_int
 from .games import BinaryCrossEntropyGame, sample_z
 from .losses import BatchMeanOutput
-from .training import GAN
+from .step_models import build_compiled_state
+from .training import GAN, TrainableLayers
 
 
 @keras.saving.register_keras_serializable(package="gan_utils")
@@ -102,9 +102,12 @@ class InfoGANGame(BinaryCrossEntropyGame):
                 f"categories + continuous = {self.noise_dim} + {self.categories} + {self.continuous} = "
                 f"{self.latent_dim}")
 
+    def information_loss(self):
+        """lambda * L_I: Q's loss on the codes (``InfoLoss``), in D's step and in G's."""
+        return InfoLoss(self.categories, self.continuous, self.categorical_weight, self.continuous_weight)
+
     def g_loss(self):
-        return [super().g_loss(), InfoLoss(self.categories, self.continuous, self.categorical_weight,
-                                           self.continuous_weight)]
+        return [super().g_loss(), self.information_loss()]
 
     def code_targets(self, z):
         """Q's targets in G's step: the codes G was given (one-hot categorical, continuous), from z (n, latent_dim)."""
@@ -168,19 +171,21 @@ def _check_q(q_network, generator, discriminator, sample_shape):
 
 
 class InfoGAN(GAN):
-    """InfoGAN through ``train_on_batch``: ``GAN`` whose G step also trains Q to read the codes back.
+    """InfoGAN through ``train_on_batch``: the information term in both D's and G's objective, as the method has it.
 
     Args:
         generator: z -> image, z laid out as the game's ``[noise, one-hot c1, continuous codes]``.
         discriminator: image -> (1,) probability of "real" (D's body and its real/fake head).
         q_network: image -> (categories + continuous,): Q, D's body plus a head of its own (its logits for c1,
             then the continuous codes' means).
-        game: an ``InfoGANGame`` (the latent layout and the information term's weights).
-        Every other keyword: as ``GAN`` (unconditional only).
+        game: an ``InfoGANGame`` (the latent layout and the information term's weights, lambda).
+        Every other keyword: as ``GAN`` (unconditional only; ``d_optimizer`` trains D and Q, ``g_optimizer`` G).
 
-    D's step is the plain GAN's (D on real, then on fakes). G's step trains the combined model
-    ``z -> [D(G(z)), Q(G(z))]`` with D frozen on G's loss plus the information term, so it moves G and Q's
-    own head; ``D.trainable = False`` is recursive, so the layers Q shares with D stay frozen there.
+    D's step is one ``train_on_batch`` of ``[real, fake] -> [D(real), D(fake), Q(fake)]``: D's loss on the real and
+    the fake batch plus lambda * L_I, Q's loss on the codes of that step's fakes, so D's body (which Q shares) and Q's
+    head learn from the information term (Chen et al.'s objective; openai/InfoGAN puts Q's layers in D's variables).
+    G's step trains ``z -> [D(G(z)), Q(G(z))]`` on G's loss plus lambda * L_I with D and Q frozen: only G moves.
+    Both steps need D and Q frozen or unfrozen together, so the flags cover both (``TrainableLayers(D, Q)``).
     """
 
     def __init__(self, generator, discriminator, q_network, *, game, **options):
@@ -188,6 +193,7 @@ class InfoGAN(GAN):
             raise TypeError(f"game must be a gan_utils.infogan.InfoGANGame, got {type(game).__name__}")
         self.q_network = q_network
         super().__init__(generator, discriminator, game=game, **options)
+        self.history["d_info_loss"] = []  # lambda * L_I in D's step (Q's loss on that step's fakes)
 
     def check_variant(self):
         super().check_variant()
@@ -196,16 +202,35 @@ class InfoGAN(GAN):
         self.q_network = _check_q(self.q_network, self.generator, self.discriminator, self.sample_shape)
 
     def build_models(self):
-        """D's step model: D itself; G's: z -> [D(G(z)), Q(G(z))] (Q reads G's image itself)."""
+        """D's step model [real, fake] -> {real: D(real), fake: D(fake), codes: Q(fake)}; G's z -> [D(G(z)), Q(G(z))]."""
+        D, Q = self.discriminator, self.q_network
+        self.d_layers = TrainableLayers(D, Q)  # Q's head freezes and learns with D: D's step trains both
+        real, fake = keras.Input(self.sample_shape, name="real_images"), keras.Input(self.sample_shape, name="fake_images")
+        outputs = [layers.Identity(name="real")(D(real)), layers.Identity(name="fake")(D(fake)),
+                   layers.Identity(name="codes")(Q(fake))]
+        d_model = keras.Model([real, fake], outputs, name="infogan_d_step")
         z = keras.Input((self.latent_dim,), name="z")
-        fake = self.generator(z)
-        d_in = self.noise_layer(fake) if self.noise_layer is not None else fake
-        combined = keras.Model(z, [self.discriminator(d_in), self.q_network(fake)], name="combined")
-        self.compile_step_models(self.discriminator, combined, d_loss=self.game.d_loss(), g_loss=self.game.g_loss(),
-                                 d_metrics=[BatchMeanOutput()])
+        image = self.generator(z)
+        combined = keras.Model(z, [D(self.noise_layer(image) if self.noise_layer is not None else image), Q(image)],
+                               name="combined")
+        bce, info = self.game.d_loss(), self.game.information_loss()
+        self.compile_step_models(d_model, combined, d_loss={"real": bce, "fake": bce, "codes": info},
+                                 d_metrics={"real": [BatchMeanOutput()], "fake": [BatchMeanOutput()]},
+                                 g_loss=self.game.g_loss())
+        build_compiled_state(d_model, dict(zip(("real", "fake", "codes"), d_model.outputs)))
+
+    def d_step(self, real, labels=None):
+        """One update of D and Q: D's loss on real and on fresh fakes, plus lambda * L_I on those fakes' codes."""
+        real_targets, fake_targets = self.game.d_targets(len(real), self.rng)
+        fake, _, z = self.fakes(len(real))  # G in inference mode
+        real, fake = self.with_noise(real, fake)
+        logs = self.update_discriminator(
+            [real, fake], {"real": real_targets, "fake": fake_targets, "codes": self.game.code_targets(z)})
+        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"], "d_real": logs["real_mean_output"],
+                "d_fake": logs["fake_mean_output"], "d_info_loss": logs["codes_loss"]}
 
     def g_step(self, n, real=None):
-        """One update of G and Q's head on G's loss plus lambda * the information term, D (and Q's body) frozen."""
+        """One update of G on G's loss plus lambda * the information term, D and Q frozen."""
         z = self.sample_z(n, self.rng)
         return {"g_loss": self.update_generator(z, [self.generator_targets(n), self.game.code_targets(z)])}
 
@@ -216,5 +241,7 @@ class InfoGAN(GAN):
         groups = super().variable_groups()
         own = {id(v) for v in self.discriminator.variables}
         q_own = [v for v in self.q_network.variables if id(v) not in own]  # Q's head (its body is D's)
+        own |= {id(v) for v in q_own}
+        groups.pop("d_step_model", None)  # D's step model's own variables: its metrics' only
         optimizers = {k: groups.pop(k) for k in ("d_optimizer", "g_optimizer")}
         return {**groups, "auxiliary": q_own, **optimizers}

@@ -47,25 +47,28 @@ _RESET_METRICS = _KERAS_VERSION < (3, 15)
 
 
 class TrainableLayers:
-    """Freeze and unfreeze D while keeping the layers the user froze on purpose frozen.
+    """Freeze and unfreeze D (and models that share its step, e.g. InfoGAN's Q) while keeping the layers the
+    user froze on purpose frozen.
 
     ``D.trainable = True`` is recursive in Keras 3: it would also unfreeze a pretrained layer the
     user froze. This remembers which layers were frozen when the GAN was built and re-freezes
     exactly those after every unfreeze.
     """
 
-    def __init__(self, model):
-        self.model = model
-        self.model_trainable = model.trainable
-        self.frozen = [layer for layer in model_checks.sublayers(model) if not layer.trainable]
+    def __init__(self, *models):
+        self.models = models
+        self.models_trainable = [model.trainable for model in models]
+        self.frozen = [layer for model in models for layer in model_checks.sublayers(model) if not layer.trainable]
 
     def unfreeze(self):
-        self.model.trainable = self.model_trainable
+        for model, trainable in zip(self.models, self.models_trainable):
+            model.trainable = trainable
         for layer in self.frozen:  # parents before children: the user's flags, exactly
             layer.trainable = False
 
     def freeze(self):
-        self.model.trainable = False
+        for model in self.models:
+            model.trainable = False
 
 
 def take_discriminator(gan):

@@ -1,8 +1,10 @@
 """Train notebook 06's InfoGAN on MNIST for one seed and print how far its categorical code became the digit.
 
-The models and settings are notebook 06's (G: Dense 7x7x128 -> Conv2DTranspose 64 -> 1, BatchNorm
-momentum 0.8; D's body: two strided Conv2D 32, 64 with LeakyReLU and Dropout, shared by D's real/fake
-head and Q's head Dense 128 -> 10 logits + 2 means); flags change one thing each, e.g.
+The defaults are notebook 06's models and settings (openai/InfoGAN's recipe fitted to the CPU: G Dense 256 ->
+7x7x128 -> 64 -> 1 with BatchNorm momentum 0.8; D's body 4x4 convolutions 32, 64 with LayerNorm, Dense 256 with
+LayerNorm, shared by D's real/fake head and Q's head Dense 128 -> 10 logits + 2 means; the information term in D's
+and G's steps; Adam 2e-4 for D and Q, 1e-3 for G; lambda 1; z ~ U(-1, 1); no label smoothing); flags change one
+thing each, e.g.
 
     python scripts/infogan_runs.py --seed 1                 # the notebook's full mode, seed 1
     python scripts/infogan_runs.py --seed 1 --lambda-cat 0 --lambda-cont 0   # the control
@@ -10,7 +12,8 @@ head and Q's head Dense 128 -> 10 logits + 2 means); flags change one thing each
 After every epoch (and at the end, on 10,000 samples): the categorical code's accuracy on generated digits
 (the evaluator's class against c1, best one-to-one matching), Q as a classifier of the real test set (same
 matching), the Frechet distance, and the lower bound H(c1) - CE in nats. One JSON line per evaluation, then
-a line starting with FINAL. docs/infogan_design.md records the runs.
+a line starting with FINAL. docs/infogan_design.md records the runs (with every flag: runs before 2026-12-08 used
+other defaults, listed there).
 """
 
 from __future__ import annotations
@@ -29,14 +32,14 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--name", default="infogan")
     p.add_argument("--epochs", type=float, default=5)
-    p.add_argument("--d-lr", type=float, default=5e-4)
-    p.add_argument("--g-lr", type=float, default=1e-3, help="G's and Q's learning rate (one optimizer)")
+    p.add_argument("--d-lr", type=float, default=2e-4, help="D's and Q's learning rate (one optimizer)")
+    p.add_argument("--g-lr", type=float, default=1e-3, help="G's learning rate (Q learns with D, at --d-lr)")
     p.add_argument("--lambda-cat", type=float, default=1.0)
-    p.add_argument("--lambda-cont", type=float, default=0.1)
+    p.add_argument("--lambda-cont", type=float, default=1.0)
     p.add_argument("--q-units", type=int, default=128)
     p.add_argument("--df", type=int, default=32)
     p.add_argument("--gf", type=int, default=128)
-    p.add_argument("--real", type=float, default=0.9, help="D's target for real images")
+    p.add_argument("--real", type=float, default=1.0, help="D's target for real images")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-eval", type=int, default=3_000)
@@ -44,7 +47,15 @@ def parse_args(argv=None):
     p.add_argument("--q-on-fakes", type=float, default=0.0,
                    help="learning rate of an extra step per iteration that trains all of Q (D's body too) on fresh fakes")
     p.add_argument("--info-start", type=float, default=0.0, help="epochs trained without the information term first")
-    p.add_argument("--uniform-noise", action="store_true")
+    p.add_argument("--normal-noise", action="store_true", help="z ~ N(0, 1) instead of U(-1, 1)")
+    p.add_argument("--d-fc", type=int, default=256, help="units of D's fully connected body layer after the convolutions "
+                   "(openai/InfoGAN: 1024; 0: none)")
+    p.add_argument("--d-norm", choices=("none", "layer", "batch"), default="layer",
+                   help="normalisation after D's second convolution and its FC layer (openai/InfoGAN: batch)")
+    p.add_argument("--dropout", type=float, default=0.0, help="Dropout in D's body (openai/InfoGAN: none)")
+    p.add_argument("--kernel", type=int, default=4, help="convolution kernel size (openai/InfoGAN: 4)")
+    p.add_argument("--g-fc", type=int, default=256, help="units of G's hidden Dense layer (openai/InfoGAN: 1024)")
+    p.add_argument("--q-norm", action="store_true", help="BatchNorm after Q's hidden layer (openai/InfoGAN)")
     p.add_argument("--save", type=Path, help="write the generator here (.keras)")
     p.add_argument("--measure-codes", type=Path, metavar="G.keras",
                    help="train nothing: load a generator written by --save and measure what c2 and c3 control")
@@ -55,18 +66,29 @@ def build_models(a):
     import keras
     from keras import layers
 
+    def norm(kind):
+        return {"none": layers.Identity, "layer": layers.LayerNormalization, "batch": layers.BatchNormalization}[kind]()
+
     latent = keras.Input((62 + 10 + 2,), name="latent")
-    h = layers.Dense(7 * 7 * a.gf, use_bias=False)(latent)
+    h = latent
+    if a.g_fc:
+        h = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(layers.Dense(a.g_fc, use_bias=False)(h)))
+    h = layers.Dense(7 * 7 * a.gf, use_bias=False)(h)
     h = layers.BatchNormalization(momentum=0.8)(h)
     h = layers.ReLU()(h)
     h = layers.Reshape((7, 7, a.gf))(h)
-    h = layers.Conv2DTranspose(a.gf // 2, 3, strides=2, padding="same", use_bias=False)(h)
+    h = layers.Conv2DTranspose(a.gf // 2, a.kernel, strides=2, padding="same", use_bias=False)(h)
     h = layers.BatchNormalization(momentum=0.8)(h)
     h = layers.ReLU()(h)
-    G = keras.Model(latent, layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="tanh")(h), name="G")
-    body = [layers.Conv2D(a.df, 3, strides=2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
-            layers.Conv2D(2 * a.df, 3, strides=2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
-            layers.Flatten()]
+    G = keras.Model(latent, layers.Conv2DTranspose(1, a.kernel, strides=2, padding="same", activation="tanh")(h), name="G")
+    def dropout():  # none at 0: a Dropout layer draws a seed, which would change the weights built after it
+        return [layers.Dropout(a.dropout)] if a.dropout else []
+
+    body = [layers.Conv2D(a.df, a.kernel, strides=2, padding="same"), layers.LeakyReLU(0.2), *dropout(),
+            layers.Conv2D(2 * a.df, a.kernel, strides=2, padding="same"), *([norm(a.d_norm)] if a.d_norm != "none" else []),
+            layers.LeakyReLU(0.2), *dropout(), layers.Flatten()]
+    if a.d_fc:
+        body += [layers.Dense(a.d_fc), *([norm(a.d_norm)] if a.d_norm != "none" else []), layers.LeakyReLU(0.2)]
 
     def features(x):
         for layer in body:
@@ -76,31 +98,37 @@ def build_models(a):
     x = keras.Input((28, 28, 1))
     D = keras.Model(x, layers.Dense(1, activation="sigmoid")(features(x)), name="D")
     xq = keras.Input((28, 28, 1))
-    hq = layers.LeakyReLU(0.2)(layers.Dense(a.q_units)(features(xq)))
+    hq = layers.Dense(a.q_units)(features(xq))
+    hq = layers.LeakyReLU(0.2)(layers.BatchNormalization()(hq) if a.q_norm else hq)
     Q = keras.Model(xq, layers.Dense(12)(hq), name="Q")
     return G, D, Q
 
 
-def measure_codes(path, seed=0, n_pairs=500):
+def measure_codes(path, seed=0, n_pairs=500, normal_noise=False):
     """The notebook's continuous-code measurement for a saved generator (74-number latent input): for n_pairs
     random (z, c1), sweep c2 (then c3) over nine values from -2 to 2 with the other at 0; Spearman's rho of the
-    code against slant and ink per pair (median), and the mean change from -2 to 2 in real test digits' stds."""
+    code against slant and ink per pair (median), the mean change from -2 to 2 in real test digits' stds, and the
+    share of sweeps along which the evaluator's digit changes (over [-1, 1], the training range, and [-2, 2])."""
     import keras
     import numpy as np
     from scipy import stats
 
-    from gan_utils.data import load_mnist
-    from gan_utils.infogan import InfoGANGame
     from gan_utils.batches import predict_in_batches
     from gan_utils.codes import ink_mass, slant_degrees
+    from gan_utils.data import load_mnist
+    from gan_utils.infogan import InfoGANGame
+    from gan_utils.metrics import MnistEvaluator
 
     G = keras.models.load_model(path, compile=False, safe_mode=True)
-    game = InfoGANGame()
+    game, evaluator = InfoGANGame(), MnistEvaluator()
     x_test, _ = load_mnist(split="test")
     spread = {"slant": slant_degrees(x_test).std(), "ink": ink_mass(x_test).std()}
     values = np.linspace(-2, 2, 9, dtype=np.float32)
+    inside = np.abs(values) <= 1.0
     rng = np.random.default_rng(seed + 9)
-    noise = np.repeat(rng.standard_normal((n_pairs, 62), dtype=np.float32), 9, axis=0)
+    noise = (rng.standard_normal((n_pairs, 62), dtype=np.float32) if normal_noise
+             else rng.uniform(-1.0, 1.0, (n_pairs, 62)).astype(np.float32))
+    noise = np.repeat(noise, 9, axis=0)
     codes = np.repeat(rng.integers(0, 10, n_pairs), 9)
     out = {"model": str(path)}
     for j in range(2):
@@ -112,6 +140,9 @@ def measure_codes(path, seed=0, n_pairs=500):
             rho = np.median([stats.spearmanr(values, r)[0] if np.ptp(r) > 0 else 0.0 for r in rows])
             out[f"c{j + 2}_{prop}"] = {"median_rho": round(float(rho), 2),
                                        "change_in_real_stds": round(float((rows[:, -1] - rows[:, 0]).mean() / spread[prop]), 2)}
+        digits = evaluator.predict(images)[0].reshape(n_pairs, 9)
+        out[f"c{j + 2}_digit_changes"] = {"within_1": round(float(np.mean(np.ptp(digits[:, inside], axis=1) > 0)), 3),
+                                          "within_2": round(float(np.mean(np.ptp(digits, axis=1) > 0)), 3)}
     print("CODES", json.dumps(out))
     return 0
 
@@ -119,7 +150,7 @@ def measure_codes(path, seed=0, n_pairs=500):
 def main(argv=None):
     a = parse_args(argv)
     if a.measure_codes:
-        return measure_codes(a.measure_codes, a.seed)
+        return measure_codes(a.measure_codes, a.seed, normal_noise=a.normal_noise)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import numpy as np
@@ -129,10 +160,10 @@ def main(argv=None):
 
         tf.config.threading.set_intra_op_parallelism_threads(a.threads)
         tf.config.threading.set_inter_op_parallelism_threads(a.threads)
-    from gan_utils.data import load_mnist
-    from gan_utils.infogan import InfoGAN, InfoGANGame
     from gan_utils.batches import predict_in_batches
     from gan_utils.codes import matched_accuracy
+    from gan_utils.data import load_mnist
+    from gan_utils.infogan import InfoGAN, InfoGANGame
     from gan_utils.metrics import MnistEvaluator
     from gan_utils.training import Hook
 
@@ -142,7 +173,7 @@ def main(argv=None):
     keras.utils.set_random_seed(a.seed)
     G, D, Q = build_models(a)
     game = InfoGANGame(categorical_weight=a.lambda_cat, continuous_weight=a.lambda_cont, real_target=a.real)
-    if a.uniform_noise:
+    if not a.normal_noise:
         game.sample_latent = lambda n, dim, rng, dist, f=game.sample_latent: f(n, dim, rng, "uniform")
     gan = InfoGAN(G, D, Q, game=game, seed=a.seed, d_optimizer=keras.optimizers.Adam(a.d_lr, beta_1=0.5),
               g_optimizer=keras.optimizers.Adam(a.g_lr, beta_1=0.5))

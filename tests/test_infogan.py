@@ -38,8 +38,8 @@ def game(**kwargs):
 
 @pytest.mark.backend
 def test_each_step_moves_exactly_its_weights_when_q_shares_ds_body(seeded):
-    """D's step: D's body and real/fake head, nothing of G or Q's head. G's step: G and Q's head; D's body (which
-    Q shares) stays frozen, because ``D.trainable = False`` freezes every layer inside D, Q's body included."""
+    """D's step (D's loss + lambda * L_I): D's body, D's real/fake head and Q's head, nothing of G. G's step: G only;
+    D and Q frozen together (``D.trainable = False`` alone would leave Q's head trainable)."""
     keras.utils.set_random_seed(3)
     G, D, Q = infogan_models()
     gan = InfoGAN(G, D, Q, game=game(), seed=3, monitor=False)
@@ -48,18 +48,46 @@ def test_each_step_moves_exactly_its_weights_when_q_shares_ds_body(seeded):
     gan.train_discriminator(real)
     assert changed(d0, D) == paths(D, "body", "real_fake")
     assert not changed(g0, G)
-    assert changed(q0, Q) == paths(Q, "body")  # Q's body is D's body: it moved with D, Q's head did not
+    assert changed(q0, Q) == paths(Q, "body", "q_hidden", "q_head")  # the shared body and Q's own head
     g0, d0, q0 = snapshot(G), snapshot(D), snapshot(Q)
     gan.train_generator(32)
     assert changed(g0, G) == {v.path for v in G.trainable_weights}
     assert not changed(d0, D)
-    assert changed(q0, Q) == paths(Q, "q_hidden", "q_head")
+    assert not changed(q0, Q)
     assert D.trainable and all(layer.trainable for layer in Q.layers)  # nothing stays frozen after the step
 
 
 @pytest.mark.backend
+def test_the_information_term_trains_ds_body_in_ds_step(seeded):
+    """The body Q shares with D moves by the information term: with lambda > 0 D's step ends elsewhere than with
+    lambda = 0 from the same start, and the logged ``d_info_loss`` is lambda * L_I on that step's fakes."""
+    bodies, losses = [], []
+    real = seeded.normal(size=(16, 2)).astype(np.float32)
+    for weights in ((1.0, 0.5), (0.0, 0.0)):
+        keras.utils.set_random_seed(7)
+        G, D, Q = infogan_models()
+        gan = InfoGAN(G, D, Q, game=game(categorical_weight=weights[0], continuous_weight=weights[1]), seed=7,
+                      monitor=False)
+        rng = np.random.default_rng(0)
+        rng.bit_generator.state = gan.rng.bit_generator.state
+        z = gan.sample_z(16, rng)  # the z of D's step: its targets come first but are constant, no draw
+        fake = gan.generate(z)
+        q = np.asarray(Q.predict_on_batch(fake))
+        _, codes, cont = gan.game.split_latent(z)
+        logits = q[:, :K] - q[:, :K].max(axis=1, keepdims=True)
+        ce = np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(16), codes]
+        expected = weights[0] * ce.mean() + weights[1] * 0.5 * ((cont - q[:, K:]) ** 2).sum(axis=1).mean()
+        logs = gan.train_discriminator(real)
+        assert logs["d_info_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-7)
+        bodies.append([w.copy() for w in D.get_layer("body").get_weights()])
+        losses.append(logs["d_loss_real"])
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)  # the same D loss on the real batch before the update
+    assert not all(np.array_equal(a, b) for a, b in zip(*bodies))
+
+
+@pytest.mark.backend
 def test_without_the_information_term_q_and_the_codes_get_no_gradient(seeded):
-    """The control (both weights 0): G's step leaves Q's head untouched, and G's loss is G's GAN loss alone."""
+    """The control (both weights 0): neither step moves Q's head, and G's loss is G's GAN loss alone."""
     keras.utils.set_random_seed(4)
     G, D, Q = infogan_models()
     gan = InfoGAN(G, D, Q, game=game(categorical_weight=0.0, continuous_weight=0.0), seed=4, monitor=False)
@@ -69,7 +97,8 @@ def test_without_the_information_term_q_and_the_codes_get_no_gradient(seeded):
     z = gan.sample_z(16, rng)  # the z G's step will draw
     expected = float(np.mean(-np.log(gan.discriminate(gan.generate(z)))))
     assert gan.train_generator(16)["g_loss"] == pytest.approx(expected, rel=1e-4)
-    assert not changed(q0, Q)
+    gan.train_discriminator(seeded.normal(size=(16, 2)).astype(np.float32))
+    assert not (changed(q0, Q) - paths(Q, "body"))  # Q's body is D's: it learns from D's loss
 
 
 @pytest.mark.backend
