@@ -13,6 +13,7 @@ from keras import layers
 
 from conftest import LATENT, tiny_mlp_models
 from gan_utils import checkpoint as ckpt
+from gan_utils import checkpoint_files
 from gan_utils.checkpoint import CheckpointError
 from gan_utils.training import GAN, Hook
 from test_checkpoint import gaussian, mlp_gan, resume, same, state, train
@@ -207,7 +208,7 @@ def test_a_full_disk_is_reported_before_training(tmp_path, monkeypatch):
         open(path, "wb").close()
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(ckpt, "_write_probe", full)
+    monkeypatch.setattr(checkpoint_files, "_write_probe", full)
     gan = mlp_gan()
     untouched = state(gan)
     with pytest.raises(OSError, match=r"checkpoint_dir='.*new' cannot be written \(No space left on device\), so no "
@@ -224,7 +225,7 @@ def test_a_full_disk_is_reported_before_a_resume_restores_anything(a, monkeypatc
     def full(path):
         raise OSError(errno.ENOSPC, "full")
 
-    monkeypatch.setattr(ckpt, "_write_probe", full)
+    monkeypatch.setattr(checkpoint_files, "_write_probe", full)
     gan = mlp_gan()
     untouched = state(gan)
     with pytest.raises(OSError, match="cannot be written"):
