@@ -325,7 +325,7 @@ class GAN:
         return self.d_step(real, class_labels(labels, len(real), self.num_classes))
 
     def train_generator(self, batch_size, real=None):
-        """One generator step (``g_step``) on ``batch_size`` fresh latent vectors; returns ``g_loss``. ``real``:
+        """One generator step (``g_step``) on ``batch_size`` fresh latent vectors; returns ``{"g_loss": ...}``. ``real``:
         the real batch D saw last, for a variant whose G matches it (feature matching)."""
         check_owner(self)
         return self.g_step(positive_int(batch_size, "batch_size"),
