@@ -65,13 +65,15 @@ def _infogan_reference(G, D, Q, game, sampler, steps, batch, seed, d_lr, g_lr):
         z = game.sample_latent(batch, game.latent_dim, rng, "normal")
         fake = np.asarray(G.predict_on_batch(z))
         D.trainable = Q.trainable = True
+        d_step.reset_metrics()  # per-batch losses on Keras < 3.15 too (it returned running means there)
         logs = d_step.train_on_batch([real, fake], {"real": ones, "fake": zeros, "codes": z[:, game.noise_dim:]},
                                      return_dict=True)
         z = game.sample_latent(batch, game.latent_dim, rng, "normal")
         D.trainable = Q.trainable = False
+        combined.reset_metrics()
         g_loss = combined.train_on_batch(z, [ones, z[:, game.noise_dim:]], return_dict=True)["loss"]
         D.trainable = Q.trainable = True
-        losses.append((logs["real_loss"], logs["fake_loss"], logs["codes_loss"], g_loss))
+        losses.append(tuple(float(v) for v in (logs["real_loss"], logs["fake_loss"], logs["codes_loss"], g_loss)))
     return losses, d_step.optimizer, combined.optimizer
 
 
