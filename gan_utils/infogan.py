@@ -29,7 +29,7 @@ from . import model_checks
 from .checks import as_number, keras_model, positive_int
 from .games import BinaryCrossEntropyGame, sample_z
 from .losses import BatchMeanOutput
-from .step_models import build_compiled_state
+from .step_models import build_compiled_state, real_fake_logs
 from .training import GAN, TrainableLayers
 
 
@@ -226,8 +226,7 @@ class InfoGAN(GAN):
         real, fake = self.with_noise(real, fake)
         logs = self.update_discriminator(
             [real, fake], {"real": real_targets, "fake": fake_targets, "codes": self.game.code_targets(z)})
-        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"], "d_real": logs["real_mean_output"],
-                "d_fake": logs["fake_mean_output"], "d_info_loss": logs["codes_loss"]}
+        return {**real_fake_logs(logs), "d_info_loss": logs["codes_loss"]}
 
     def g_step(self, n, real=None):
         """One update of G on G's loss plus lambda * the information term, D and Q frozen."""
@@ -241,7 +240,6 @@ class InfoGAN(GAN):
         groups = super().variable_groups()
         own = {id(v) for v in self.discriminator.variables}
         q_own = [v for v in self.q_network.variables if id(v) not in own]  # Q's head (its body is D's)
-        own |= {id(v) for v in q_own}
-        groups.pop("d_step_model", None)  # D's step model's own variables: its metrics' only
+        groups.pop("d_step_model", None)  # D's step model's own variables are Q's head's: grouped as "auxiliary"
         optimizers = {k: groups.pop(k) for k in ("d_optimizer", "g_optimizer")}
         return {**groups, "auxiliary": q_own, **optimizers}

@@ -36,6 +36,7 @@ from .batches import predict_in_batches
 from .checks import as_number, keras_model, positive_int
 from .games import BinaryCrossEntropyGame
 from .losses import BatchMeanOutput
+from .step_models import real_fake_logs
 from .training import GAN
 
 NUM_CLASSES = 10
@@ -207,9 +208,8 @@ class SemiSupervisedGAN(GAN):
         logs = self.update_discriminator(
             [self.labelled_x[pick], real, fake],
             {"labelled": self.labelled_y[pick], "real": real_targets, "fake": fake_targets})
-        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
-                "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"],
-                "labelled_loss": logs["labelled_loss"], "labelled_accuracy": logs["labelled_accuracy"]}
+        return {**real_fake_logs(logs), "labelled_loss": logs["labelled_loss"],
+                "labelled_accuracy": logs["labelled_accuracy"]}
 
     def g_step(self, n, real=None):
         """One G update by feature matching against the real batch ``real`` (the one D's step just saw), D frozen."""
@@ -220,11 +220,6 @@ class SemiSupervisedGAN(GAN):
         real_mean = np.mean(ops.convert_to_numpy(self.features(real, training=True)), axis=0)
         feature_targets = np.broadcast_to(real_mean, (n, real_mean.shape[-1]))
         return {"g_loss": self.update_generator(self.sample_z(n, self.rng), feature_targets)}
-
-    def variable_groups(self):
-        groups = super().variable_groups()
-        groups.pop("d_step_model", None)  # D's step model's own variables are its metrics' only
-        return groups
 
     def classify(self, x, batch_size=1000):
         """Class probabilities (n, K) of images ``x`` (the fake class removed: softmax of the K logits)."""

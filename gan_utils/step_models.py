@@ -19,6 +19,13 @@ def build_compiled_state(model, targets):
         build(data_batch=(model.inputs, targets, None))
 
 
+def real_fake_logs(logs):
+    """The trainer's D logs from a one-call D step whose outputs are named ``real`` and ``fake`` (each with
+    ``BatchMeanOutput``): ``d_loss_real``, ``d_loss_fake``, ``d_real``, ``d_fake``."""
+    return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"], "d_real": logs["real_mean_output"],
+            "d_fake": logs["fake_mean_output"]}
+
+
 def combined_model(generator, discriminator, latent_dim, conditional, noise_layer=None):
     """The model D(G(z)) (conditional: D(G(z, y), y)) through which G is trained; ``noise_layer`` before D."""
     z_in = keras.Input((latent_dim,), name="z")

@@ -173,14 +173,13 @@ class GAN:
         self.compile_step_models(self.discriminator, combined, d_loss=self.game.d_loss(),
                                  g_loss=self.game.g_loss(), d_metrics=[BatchMeanOutput()])
 
-    def compile_step_models(self, d_model, g_model, *, d_loss, g_loss, d_metrics=None, d_loss_weights=None,
-                            g_loss_weights=None):
+    def compile_step_models(self, d_model, g_model, *, d_loss, g_loss, d_metrics=None, d_loss_weights=None):
         """Compile D's step model (D unfrozen, ``d_optimizer``) and G's (D frozen, ``g_optimizer``), and create the
         optimizers' slots; they become ``self.d_model`` and ``self.combined``. The one place for this sequence."""
         self.d_model, self.combined = d_model, g_model
         d_model.compile(optimizer=self.d_optimizer, loss=d_loss, metrics=d_metrics, loss_weights=d_loss_weights)
         self.d_layers.freeze()
-        g_model.compile(optimizer=self.g_optimizer, loss=g_loss, loss_weights=g_loss_weights)
+        g_model.compile(optimizer=self.g_optimizer, loss=g_loss)
         self.d_layers.unfreeze()
         # slots now, not inside the first traced train step: creating variables there makes TensorFlow trace it twice
         self.build_optimizers()

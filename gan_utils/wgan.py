@@ -67,7 +67,7 @@ from keras import ops
 from .checks import as_number, non_negative_int
 from .games import Game
 from .losses import BatchMeanOutput, wasserstein_loss
-from .step_models import build_compiled_state, combined_model
+from .step_models import build_compiled_state, combined_model, real_fake_logs
 from .training import GAN
 
 #: the Keras backends with an input gradient here
@@ -228,9 +228,6 @@ class WassersteinGame(Game):
     The critic minimises E[f(fake)] - E[f(real)]; G minimises -E[f(G(z))] (see the module docstring).
     """
 
-    def __init__(self):
-        self._targets = {}  # constant targets as tensors, per batch size: converted once
-
     def config(self):
         return {"game": "WassersteinGame"}
 
@@ -241,10 +238,7 @@ class WassersteinGame(Game):
         return wasserstein_loss
 
     def d_targets(self, n, rng):
-        if n not in self._targets:
-            self._targets[n] = (ops.convert_to_tensor(-np.ones((n, 1), np.float32)),
-                                ops.convert_to_tensor(np.ones((n, 1), np.float32)))
-        return self._targets[n]
+        return self.cached_targets(n, lambda n: (-np.ones((n, 1), np.float32), np.ones((n, 1), np.float32)))
 
     def g_targets(self, n):
         return -np.ones((n, 1), np.float32)
@@ -314,9 +308,7 @@ class WassersteinGAN(GAN):
         real_targets, fake_targets = self.game.d_targets(len(real), self.rng)
         fake, _, _ = self.fakes(len(real))  # G in inference mode
         real, fake = self.with_noise(real, fake)
-        logs = self.update_discriminator([real, fake], {"real": real_targets, "fake": fake_targets})
-        return {"d_loss_real": logs["real_loss"], "d_loss_fake": logs["fake_loss"],
-                "d_real": logs["real_mean_output"], "d_fake": logs["fake_mean_output"]}
+        return real_fake_logs(self.update_discriminator([real, fake], {"real": real_targets, "fake": fake_targets}))
 
     def config(self):
         return {**super().config(), "gradient_penalty": self.gradient_penalty}
